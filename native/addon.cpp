@@ -1,0 +1,155 @@
+// The JS face of the engine: argument checks and errors here, work in
+// EngineCore. Loaded only through src/engine/native.ts.
+#include <napi.h>
+
+#include <memory>
+#include <string>
+
+#include "engine_core.h"
+
+namespace tickwire {
+namespace {
+
+struct RingArg {
+  uint8_t* base;
+  uint32_t capacity;
+};
+
+// Rings arrive as Uint8Array views spanning a whole SharedArrayBuffer (N-API
+// on Node 20 has no SharedArrayBuffer accessor, but typed arrays over one work).
+RingArg ringArg(const Napi::Env& env, const Napi::Value& value, const char* name) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(env, std::string(name) + " must be a Uint8Array over a ring's SharedArrayBuffer");
+  }
+  auto view = value.As<Napi::Uint8Array>();
+  auto* base = view.Data();
+  const uint32_t capacity = ring::validate(base, view.ByteLength());
+  if (capacity == 0) {
+    throw Napi::TypeError::New(env, std::string(name) +
+                                        " does not hold a valid tickwire ring (bad magic, version or size; "
+                                        "create it with createRingBuffer)");
+  }
+  return {base, capacity};
+}
+
+class Engine : public Napi::ObjectWrap<Engine> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Engine",
+                       {
+                           InstanceMethod<&Engine::Poll>("poll"),
+                           InstanceMethod<&Engine::Start>("start"),
+                           InstanceMethod<&Engine::Stop>("stop"),
+                           InstanceMethod<&Engine::Stats>("stats"),
+                           InstanceMethod<&Engine::Close>("close"),
+                       });
+  }
+
+  explicit Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2) throw Napi::TypeError::New(env, "Engine(input, output, options?) needs two rings");
+    const RingArg input = ringArg(env, info[0], "input");
+    const RingArg output = ringArg(env, info[1], "output");
+    if (input.base == output.base) throw Napi::TypeError::New(env, "input and output must be different rings");
+
+    EngineConfig config;
+    if (info.Length() > 2 && info[2].IsObject()) {
+      auto options = info[2].As<Napi::Object>();
+      if (options.Has("pipeline")) {
+        const std::string pipeline = options.Get("pipeline").ToString().Utf8Value();
+        if (pipeline == "echo") {
+          config.pipeline = Pipeline::Echo;
+        } else {
+          throw Napi::TypeError::New(env, "unknown pipeline '" + pipeline + "' (known: echo)");
+        }
+      }
+      if (options.Has("batchRecords")) {
+        const double batch = options.Get("batchRecords").ToNumber().DoubleValue();
+        if (!(batch >= 1 && batch <= 1 << 20)) {
+          throw Napi::RangeError::New(env, "batchRecords must be between 1 and 1048576");
+        }
+        config.batchRecords = static_cast<uint32_t>(batch);
+      }
+    }
+    // The engine reads and writes these buffers, possibly from its own thread:
+    // hold them until close() so the GC cannot free them underneath.
+    inputRef_ = Napi::Persistent(info[0].As<Napi::Object>());
+    outputRef_ = Napi::Persistent(info[1].As<Napi::Object>());
+    core_ = std::make_unique<EngineCore>(input.base, input.capacity, output.base, output.capacity, config);
+  }
+
+  ~Engine() override {
+    // A forgotten close() must not leave a thread touching freed memory.
+    if (core_) core_->stopThread();
+  }
+
+ private:
+  EngineCore& live(const Napi::Env& env) {
+    if (!core_) throw Napi::Error::New(env, "engine is closed");
+    return *core_;
+  }
+
+  Napi::Value Poll(const Napi::CallbackInfo& info) {
+    EngineCore& core = live(info.Env());
+    if (core.threadRunning()) {
+      throw Napi::Error::New(info.Env(), "engine is running in thread mode: poll() is for inline mode");
+    }
+    uint64_t max = 0;
+    if (info.Length() > 0 && info[0].IsNumber()) {
+      const double requested = info[0].As<Napi::Number>().DoubleValue();
+      if (requested > 0) max = static_cast<uint64_t>(requested);
+    }
+    return Napi::Number::New(info.Env(), static_cast<double>(core.drain(max)));
+  }
+
+  void Start(const Napi::CallbackInfo& info) { live(info.Env()).startThread(); }
+
+  void Stop(const Napi::CallbackInfo& info) { live(info.Env()).stopThread(); }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const EngineCore& core = live(env);
+    const EngineCounters& c = core.counters();
+    auto out = Napi::Object::New(env);
+    auto put = [&](const char* name, const std::atomic<uint64_t>& v) {
+      out.Set(name, Napi::Number::New(env, static_cast<double>(v.load(std::memory_order_relaxed))));
+    };
+    put("framesIn", c.framesIn);
+    put("recordsOut", c.recordsOut);
+    put("outputFull", c.outputFull);
+    put("batches", c.batches);
+    out.Set("inputCorrupt", Napi::Boolean::New(env, core.inputCorrupt()));
+    out.Set("threadRunning", Napi::Boolean::New(env, core.threadRunning()));
+    return out;
+  }
+
+  void Close(const Napi::CallbackInfo&) {
+    if (!core_) return;
+    core_->stopThread();
+    core_.reset();
+    inputRef_.Reset();
+    outputRef_.Reset();
+  }
+
+  std::unique_ptr<EngineCore> core_;
+  Napi::ObjectReference inputRef_;
+  Napi::ObjectReference outputRef_;
+};
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports) {
+    DefineAddon(exports, {
+                             InstanceValue("Engine", Engine::Define(env), napi_enumerable),
+                             InstanceValue("ringHeaderBytes", Napi::Number::New(env, ring::kHeaderBytes), napi_enumerable),
+                             InstanceValue("recordHeaderBytes", Napi::Number::New(env, ring::kRecordHeaderBytes),
+                                           napi_enumerable),
+                         });
+  }
+};
+
+}  // namespace
+}  // namespace tickwire
+
+using TickwireAddon = tickwire::Addon;
+NODE_API_ADDON(TickwireAddon)

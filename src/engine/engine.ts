@@ -1,0 +1,72 @@
+// The JS face of the native engine: owns the two rings and the native object,
+// checks arguments, and guarantees close() joins the native thread.
+import { loadAddon, type NativeEngine, type NativeEngineStats } from './native';
+import { createRingBuffer, RingReader, RingWriter, ringStats } from './ring';
+
+export type EngineMode = 'inline' | 'thread';
+
+export interface EngineOptions {
+  /** inline: the caller drives it with poll(); thread: a native thread drains the input. */
+  mode?: EngineMode;
+  pipeline?: 'echo';
+  inputCapacity?: number;
+  outputCapacity?: number;
+  batchRecords?: number;
+}
+
+export const DEFAULT_INPUT_CAPACITY = 1 << 26; // 64 MiB: seconds of a busy feed
+export const DEFAULT_OUTPUT_CAPACITY = 1 << 26;
+
+export class Engine {
+  readonly mode: EngineMode;
+  readonly input: SharedArrayBuffer;
+  readonly output: SharedArrayBuffer;
+  /** Producer end of the input ring (one writer at a time). */
+  readonly writer: RingWriter;
+  /** Consumer end of the output ring (one reader at a time). */
+  readonly reader: RingReader;
+  private native: NativeEngine | undefined;
+
+  constructor(options: EngineOptions = {}) {
+    this.mode = options.mode ?? 'inline';
+    if (this.mode !== 'inline' && this.mode !== 'thread') {
+      throw new TypeError(`engine mode must be 'inline' or 'thread', got '${String(this.mode)}'`);
+    }
+    this.input = createRingBuffer(options.inputCapacity ?? DEFAULT_INPUT_CAPACITY);
+    this.output = createRingBuffer(options.outputCapacity ?? DEFAULT_OUTPUT_CAPACITY);
+    this.writer = new RingWriter(this.input);
+    this.reader = new RingReader(this.output);
+    const { Engine: NativeEngineClass } = loadAddon();
+    this.native = new NativeEngineClass(new Uint8Array(this.input), new Uint8Array(this.output), {
+      pipeline: options.pipeline ?? 'echo',
+      batchRecords: options.batchRecords ?? 256,
+    });
+    if (this.mode === 'thread') this.native.start();
+  }
+
+  /** Inline mode: handles every input record available now (or `max`), in one native call. */
+  poll(max?: number): number {
+    if (this.mode !== 'inline') throw new Error('poll() is for inline mode; thread mode drains by itself');
+    return this.live().poll(max);
+  }
+
+  stats(): NativeEngineStats & { input: ReturnType<typeof ringStats>; output: ReturnType<typeof ringStats> } {
+    return { ...this.live().stats(), input: ringStats(this.input), output: ringStats(this.output) };
+  }
+
+  get closed(): boolean {
+    return this.native === undefined;
+  }
+
+  /** Stops and joins the native thread (thread mode) and frees the native side. Idempotent. */
+  close(): void {
+    if (!this.native) return;
+    this.native.close();
+    this.native = undefined;
+  }
+
+  private live(): NativeEngine {
+    if (!this.native) throw new Error('engine is closed');
+    return this.native;
+  }
+}

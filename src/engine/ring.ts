@@ -1,0 +1,367 @@
+// The SPSC ring over a SharedArrayBuffer, TypeScript side. The byte layout is
+// specified in docs/ring.md; native/ring.h implements the same document and
+// both sides may share one buffer across threads and languages.
+
+export const RING_MAGIC = 0x52575754;
+export const RING_VERSION = 1;
+export const RING_HEADER_BYTES = 256;
+export const RECORD_HEADER_BYTES = 24;
+export const RING_MIN_CAPACITY = 256;
+export const RING_MAX_CAPACITY = 1 << 30;
+export const PADDING_TYPE = 0;
+
+// Control-block word indices (Int32Array over the whole buffer: byte offset / 4).
+const W_MAGIC = 0;
+const W_VERSION = 1;
+const W_CAPACITY = 2;
+const W_MAX_RECORD = 3;
+const W_HEAD = 16; // byte 64: the writer's cache line
+const W_DROPPED_LO = 18; // byte 72: u64 drop counter, writer-owned
+const W_DROPPED_HI = 19;
+const W_TAIL = 32; // byte 128: the reader's cache line
+const W_CORRUPT = 33; // byte 132
+
+export class RingError extends Error {
+  constructor(
+    readonly code: 'ERR_RING_CAPACITY' | 'ERR_RING_LAYOUT' | 'ERR_RING_RECORD_TOO_LARGE' | 'ERR_RING_TYPE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RingError';
+  }
+}
+
+const alignUp = (n: number): number => (n + 7) & ~7;
+const recordBytes = (payload: number): number => alignUp(RECORD_HEADER_BYTES + payload);
+const isPowerOfTwo = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
+
+/** The largest payload a ring of `capacity` data bytes accepts (see docs/ring.md). */
+export function maxPayloadBytes(capacity: number): number {
+  return capacity / 2 - RECORD_HEADER_BYTES;
+}
+
+/**
+ * Allocates and initializes a ring with `capacityBytes` of record space
+ * (a power of two, 256 B … 1 GiB). The returned buffer is what both ends —
+ * TS or native, any thread — attach to.
+ */
+export function createRingBuffer(capacityBytes: number): SharedArrayBuffer {
+  if (!Number.isInteger(capacityBytes) || !isPowerOfTwo(capacityBytes)) {
+    throw new RingError('ERR_RING_CAPACITY', `ring capacity must be a power of two, got ${capacityBytes}`);
+  }
+  if (capacityBytes < RING_MIN_CAPACITY || capacityBytes > RING_MAX_CAPACITY) {
+    throw new RingError(
+      'ERR_RING_CAPACITY',
+      `ring capacity must be between ${RING_MIN_CAPACITY} and ${RING_MAX_CAPACITY} bytes, got ${capacityBytes}`,
+    );
+  }
+  const sab = new SharedArrayBuffer(RING_HEADER_BYTES + capacityBytes);
+  const words = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
+  words[W_MAGIC] = RING_MAGIC | 0;
+  words[W_VERSION] = RING_VERSION;
+  words[W_CAPACITY] = capacityBytes | 0;
+  words[W_MAX_RECORD] = maxPayloadBytes(capacityBytes);
+  return sab;
+}
+
+function attach(sab: SharedArrayBuffer): { words: Int32Array; capacity: number } {
+  if (!(sab instanceof SharedArrayBuffer)) {
+    throw new RingError('ERR_RING_LAYOUT', 'a ring lives in a SharedArrayBuffer');
+  }
+  if (sab.byteLength < RING_HEADER_BYTES + RING_MIN_CAPACITY) {
+    throw new RingError('ERR_RING_LAYOUT', `buffer of ${sab.byteLength} bytes is too small to be a ring`);
+  }
+  const words = new Int32Array(sab, 0, RING_HEADER_BYTES / 4);
+  const capacity = words[W_CAPACITY]! >>> 0;
+  if (words[W_MAGIC]! >>> 0 !== RING_MAGIC || words[W_VERSION] !== RING_VERSION) {
+    throw new RingError('ERR_RING_LAYOUT', 'buffer does not hold a tickwire ring (bad magic or version)');
+  }
+  if (!isPowerOfTwo(capacity) || capacity + RING_HEADER_BYTES !== sab.byteLength) {
+    throw new RingError('ERR_RING_LAYOUT', `ring header capacity ${capacity} does not match buffer size ${sab.byteLength}`);
+  }
+  return { words, capacity };
+}
+
+/** Counters visible from either end, sampled without synchronisation (for metrics). */
+export function ringStats(sab: SharedArrayBuffer): {
+  capacity: number;
+  usedBytes: number;
+  dropped: number;
+  corrupt: boolean;
+} {
+  const { words, capacity } = attach(sab);
+  const head = Atomics.load(words, W_HEAD) >>> 0;
+  const tail = Atomics.load(words, W_TAIL) >>> 0;
+  return {
+    capacity,
+    usedBytes: (head - tail) >>> 0,
+    dropped: (words[W_DROPPED_HI]! >>> 0) * 2 ** 32 + (words[W_DROPPED_LO]! >>> 0),
+    corrupt: words[W_CORRUPT] !== 0,
+  };
+}
+
+export interface RecordMeta {
+  /** Record type tag, 1 … 65535 (0 is reserved for padding). */
+  type: number;
+  venue?: number;
+  aux?: number;
+  flags?: number;
+  /** Receive time, nanoseconds since the Unix epoch. */
+  recvNs?: bigint;
+}
+
+/**
+ * The single producer. `write` never blocks: when the ring lacks room it
+ * returns false and counts a drop in the shared header.
+ */
+export class RingWriter {
+  readonly capacity: number;
+  readonly maxPayload: number;
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private readonly mask: number;
+  private head: number;
+  private cachedTail: number;
+
+  constructor(sab: SharedArrayBuffer) {
+    const { words, capacity } = attach(sab);
+    this.words = words;
+    this.capacity = capacity;
+    this.maxPayload = maxPayloadBytes(capacity);
+    this.mask = capacity - 1;
+    this.bytes = new Uint8Array(sab, RING_HEADER_BYTES, capacity);
+    this.view = new DataView(sab, RING_HEADER_BYTES, capacity);
+    this.head = Atomics.load(words, W_HEAD) >>> 0;
+    this.cachedTail = Atomics.load(words, W_TAIL) >>> 0;
+  }
+
+  /** Copies `payload` into the ring as one record and publishes it. */
+  write(meta: RecordMeta, payload: Uint8Array): boolean {
+    const offset = this.reserve(payload.byteLength, meta);
+    if (offset < 0) return false;
+    this.bytes.set(payload, offset);
+    this.publish();
+    return true;
+  }
+
+  /**
+   * Encodes `text` as UTF-8 straight into the ring (no intermediate buffer).
+   * Room is reserved for the worst case of 3 bytes per UTF-16 unit.
+   */
+  writeString(meta: RecordMeta, text: string): boolean {
+    const worst = text.length * 3;
+    const offset = this.reserve(worst, meta);
+    if (offset < 0) return false;
+    const { written } = encoder.encodeInto(text, this.bytes.subarray(offset, offset + worst));
+    this.view.setUint32(offset - RECORD_HEADER_BYTES, written, true);
+    this.pendingBytes = recordBytes(written);
+    this.publish();
+    return true;
+  }
+
+  /** Records refused because the ring was full, since it was created (both writers of its life). */
+  get dropped(): number {
+    return ringStats(this.words.buffer as SharedArrayBuffer).dropped;
+  }
+
+  private pendingBytes = 0;
+
+  /** Returns the data-area offset of the payload, or -1 when full (drop counted). */
+  private reserve(payload: number, meta: RecordMeta): number {
+    if (payload > this.maxPayload) {
+      throw new RingError(
+        'ERR_RING_RECORD_TOO_LARGE',
+        `record of ${payload} bytes exceeds this ring's limit of ${this.maxPayload} bytes (capacity ${this.capacity})`,
+      );
+    }
+    const type = meta.type;
+    if (!Number.isInteger(type) || type <= PADDING_TYPE || type > 0xffff) {
+      throw new RingError('ERR_RING_TYPE', `record type must be an integer in 1..65535, got ${type}`);
+    }
+    const need = recordBytes(payload);
+    let offset = this.head & this.mask;
+    const toEnd = this.capacity - offset;
+    const padding = toEnd < need ? toEnd : 0;
+    if (this.capacity - ((this.head - this.cachedTail) >>> 0) < padding + need) {
+      // Acquire (Atomics are sequentially consistent): the reader is done with
+      // every byte before the tail it published.
+      this.cachedTail = Atomics.load(this.words, W_TAIL) >>> 0;
+      if (this.capacity - ((this.head - this.cachedTail) >>> 0) < padding + need) {
+        this.countDrop();
+        return -1;
+      }
+    }
+    const view = this.view;
+    if (padding !== 0) {
+      view.setUint32(offset, padding, true);
+      view.setUint16(offset + 4, PADDING_TYPE, true);
+      this.head = (this.head + padding) >>> 0;
+      offset = 0;
+    }
+    view.setUint32(offset, payload, true);
+    view.setUint16(offset + 4, type, true);
+    view.setUint16(offset + 6, meta.venue ?? 0, true);
+    view.setUint32(offset + 8, meta.aux ?? 0, true);
+    view.setUint32(offset + 12, meta.flags ?? 0, true);
+    view.setBigUint64(offset + 16, meta.recvNs ?? 0n, true);
+    this.pendingBytes = need;
+    return offset + RECORD_HEADER_BYTES;
+  }
+
+  private publish(): void {
+    this.head = (this.head + this.pendingBytes) >>> 0;
+    this.pendingBytes = 0;
+    // Release: Atomics.store is sequentially consistent, so the record bytes
+    // written above are visible to a reader that loads this head.
+    Atomics.store(this.words, W_HEAD, this.head | 0);
+  }
+
+  private countDrop(): void {
+    // Only the writer updates the counter; a plain two-word update is enough
+    // for a metric that readers sample.
+    const lo = (this.words[W_DROPPED_LO]! >>> 0) + 1;
+    if (lo > 0xffffffff) {
+      this.words[W_DROPPED_LO] = 0;
+      this.words[W_DROPPED_HI] = (this.words[W_DROPPED_HI]! + 1) | 0;
+    } else {
+      this.words[W_DROPPED_LO] = lo | 0;
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A view of the current record, reused for every record (no allocation per
+ * record). The payload is `data.subarray(payloadOffset, payloadOffset + length)`;
+ * it stays valid until the reader's `release()`.
+ */
+export interface RecordView {
+  type: number;
+  venue: number;
+  aux: number;
+  flags: number;
+  /** Receive time in ns since the epoch, split so that reading it allocates nothing. */
+  recvNsHi: number;
+  recvNsLo: number;
+  payloadOffset: number;
+  length: number;
+  /** The ring's whole data area. */
+  data: Uint8Array;
+}
+
+/**
+ * The single consumer. Every length it reads is checked before it is
+ * followed: a corrupt ring sets `corrupt` and stops the reader.
+ */
+export class RingReader {
+  readonly capacity: number;
+  readonly record: RecordView;
+  private readonly words: Int32Array;
+  private readonly view: DataView;
+  private readonly mask: number;
+  private readonly maxPayload: number;
+  private tail: number;
+  private cachedHead: number;
+  private broken = false;
+
+  constructor(sab: SharedArrayBuffer) {
+    const { words, capacity } = attach(sab);
+    this.words = words;
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.maxPayload = maxPayloadBytes(capacity);
+    this.view = new DataView(sab, RING_HEADER_BYTES, capacity);
+    this.tail = Atomics.load(words, W_TAIL) >>> 0;
+    this.cachedHead = this.tail;
+    this.record = {
+      type: 0,
+      venue: 0,
+      aux: 0,
+      flags: 0,
+      recvNsHi: 0,
+      recvNsLo: 0,
+      payloadOffset: 0,
+      length: 0,
+      data: new Uint8Array(sab, RING_HEADER_BYTES, capacity),
+    };
+  }
+
+  get corrupt(): boolean {
+    return this.broken;
+  }
+
+  /** Advances to the next record (filling `this.record`); false when none is available. */
+  next(): boolean {
+    if (this.broken) return false;
+    for (;;) {
+      if (this.cachedHead === this.tail) {
+        // Acquire: pairs with the writer's store of head.
+        this.cachedHead = Atomics.load(this.words, W_HEAD) >>> 0;
+        if (this.cachedHead === this.tail) return false;
+      }
+      const available = (this.cachedHead - this.tail) >>> 0;
+      const offset = this.tail & this.mask;
+      const toEnd = this.capacity - offset;
+      if (available > this.capacity || available < 8) return this.fail();
+      const view = this.view;
+      const type = view.getUint16(offset + 4, true);
+      if (type === PADDING_TYPE) {
+        if (toEnd > available || view.getUint32(offset, true) !== toEnd) return this.fail();
+        this.tail = (this.tail + toEnd) >>> 0;
+        continue;
+      }
+      if (toEnd < RECORD_HEADER_BYTES) return this.fail();
+      const length = view.getUint32(offset, true);
+      if (length > this.maxPayload) return this.fail();
+      const size = recordBytes(length);
+      if (size > toEnd || size > available) return this.fail();
+      const rec = this.record;
+      rec.type = type;
+      rec.venue = view.getUint16(offset + 6, true);
+      rec.aux = view.getUint32(offset + 8, true);
+      rec.flags = view.getUint32(offset + 12, true);
+      rec.recvNsLo = view.getUint32(offset + 16, true);
+      rec.recvNsHi = view.getUint32(offset + 20, true);
+      rec.payloadOffset = offset + RECORD_HEADER_BYTES;
+      rec.length = length;
+      this.tail = (this.tail + size) >>> 0;
+      return true;
+    }
+  }
+
+  /** The current record's payload as a view into the ring (valid until release()). */
+  payload(): Uint8Array {
+    const rec = this.record;
+    return rec.data.subarray(rec.payloadOffset, rec.payloadOffset + rec.length);
+  }
+
+  /** The current record's receive time in ns. Allocates a bigint: not for the hot path. */
+  recvNs(): bigint {
+    return (BigInt(this.record.recvNsHi) << 32n) | BigInt(this.record.recvNsLo);
+  }
+
+  /** Hands every record read so far back to the writer. */
+  release(): void {
+    // Release: our reads of those bytes happen before the writer reuses them.
+    Atomics.store(this.words, W_TAIL, this.tail | 0);
+  }
+
+  /** Reads every available record, calling `fn` for each, then releases them. Returns the count. */
+  drain(fn: (record: RecordView) => void, max = Infinity): number {
+    let n = 0;
+    while (n < max && this.next()) {
+      fn(this.record);
+      n++;
+    }
+    if (n > 0) this.release();
+    return n;
+  }
+
+  private fail(): false {
+    this.broken = true;
+    Atomics.store(this.words, W_CORRUPT, 1);
+    return false;
+  }
+}
