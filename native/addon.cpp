@@ -139,12 +139,13 @@ class Engine : public Napi::ObjectWrap<Engine> {
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports) {
-    DefineAddon(exports, {
-                             InstanceValue("Engine", Engine::Define(env), napi_enumerable),
-                             InstanceValue("ringHeaderBytes", Napi::Number::New(env, ring::kHeaderBytes), napi_enumerable),
-                             InstanceValue("recordHeaderBytes", Napi::Number::New(env, ring::kRecordHeaderBytes),
-                                           napi_enumerable),
-                         });
+    DefineAddon(
+        exports,
+        {
+            InstanceValue("Engine", Engine::Define(env), napi_enumerable),
+            InstanceValue("ringHeaderBytes", Napi::Number::New(env, ring::kHeaderBytes), napi_enumerable),
+            InstanceValue("recordHeaderBytes", Napi::Number::New(env, ring::kRecordHeaderBytes), napi_enumerable),
+        });
   }
 };
 

@@ -103,7 +103,10 @@ class Writer {
  public:
   Writer() = default;
   Writer(uint8_t* base, uint32_t capacity)
-      : base_(base), data_(base + kHeaderBytes), capacity_(capacity), mask_(capacity - 1),
+      : base_(base),
+        data_(base + kHeaderBytes),
+        capacity_(capacity),
+        mask_(capacity - 1),
         maxPayload_(maxPayload(capacity)) {
     // Relaxed: the writer owns head; nobody else stores it.
     head_ = counter(base_, kOffHead).load(std::memory_order_relaxed);
@@ -227,7 +230,10 @@ class Reader {
  public:
   Reader() = default;
   Reader(uint8_t* base, uint32_t capacity)
-      : base_(base), data_(base + kHeaderBytes), capacity_(capacity), mask_(capacity - 1),
+      : base_(base),
+        data_(base + kHeaderBytes),
+        capacity_(capacity),
+        mask_(capacity - 1),
         maxPayload_(maxPayload(capacity)) {
     tail_ = counter(base_, kOffTail).load(std::memory_order_relaxed);
     cachedHead_ = tail_;

@@ -77,7 +77,10 @@ function attach(sab: SharedArrayBuffer): { words: Int32Array; capacity: number }
     throw new RingError('ERR_RING_LAYOUT', 'buffer does not hold a tickwire ring (bad magic or version)');
   }
   if (!isPowerOfTwo(capacity) || capacity + RING_HEADER_BYTES !== sab.byteLength) {
-    throw new RingError('ERR_RING_LAYOUT', `ring header capacity ${capacity} does not match buffer size ${sab.byteLength}`);
+    throw new RingError(
+      'ERR_RING_LAYOUT',
+      `ring header capacity ${capacity} does not match buffer size ${sab.byteLength}`,
+    );
   }
   return { words, capacity };
 }
@@ -151,6 +154,8 @@ export class RingWriter {
    */
   writeString(meta: RecordMeta, text: string): boolean {
     const worst = text.length * 3;
+    // A long text may fit although its worst case does not: encode it first.
+    if (worst > this.maxPayload) return this.write(meta, encoder.encode(text));
     const offset = this.reserve(worst, meta);
     if (offset < 0) return false;
     const { written } = encoder.encodeInto(text, this.bytes.subarray(offset, offset + worst));
