@@ -4,6 +4,7 @@ type CommandModule = { run(argv: string[]): Promise<number> };
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   start: { summary: 'run the whole product on embedded defaults', load: async () => import('./start.js') },
+  kafka: { summary: 'start|stop|status the local Apache Kafka broker', load: async () => import('./kafka.js') },
 };
 
 function usage(): string {
