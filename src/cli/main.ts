@@ -5,6 +5,7 @@ type CommandModule = { run(argv: string[]): Promise<number> };
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   start: { summary: 'run the whole product on embedded defaults', load: async () => import('./start.js') },
   kafka: { summary: 'start|stop|status the local Apache Kafka broker', load: async () => import('./kafka.js') },
+  simulate: { summary: 'local exchange simulator with fault injection', load: async () => import('./simulate.js') },
 };
 
 function usage(): string {
