@@ -6,6 +6,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   start: { summary: 'run the whole product on embedded defaults', load: async () => import('./start.js') },
   kafka: { summary: 'start|stop|status the local Apache Kafka broker', load: async () => import('./kafka.js') },
   simulate: { summary: 'local exchange simulator with fault injection', load: async () => import('./simulate.js') },
+  consume: { summary: 'print decoded signals and ticks from Kafka', load: async () => import('./consume.js') },
 };
 
 function usage(): string {
