@@ -59,8 +59,10 @@ class Engine : public Napi::ObjectWrap<Engine> {
         const std::string pipeline = options.Get("pipeline").ToString().Utf8Value();
         if (pipeline == "echo") {
           config.pipeline = Pipeline::Echo;
+        } else if (pipeline == "normalize") {
+          config.pipeline = Pipeline::Normalize;
         } else {
-          throw Napi::TypeError::New(env, "unknown pipeline '" + pipeline + "' (known: echo)");
+          throw Napi::TypeError::New(env, "unknown pipeline '" + pipeline + "' (known: echo, normalize)");
         }
       }
       if (options.Has("batchRecords")) {
@@ -69,6 +71,33 @@ class Engine : public Napi::ObjectWrap<Engine> {
           throw Napi::RangeError::New(env, "batchRecords must be between 1 and 1048576");
         }
         config.batchRecords = static_cast<uint32_t>(batch);
+      }
+      if (options.Has("maxFrameBytes") && !options.Get("maxFrameBytes").IsUndefined()) {
+        const double maxFrame = options.Get("maxFrameBytes").ToNumber().DoubleValue();
+        if (!(maxFrame >= 1 && maxFrame <= 4294967295.0)) {
+          throw Napi::RangeError::New(env, "maxFrameBytes must be between 1 and 4294967295");
+        }
+        config.maxFrameBytes = static_cast<uint32_t>(maxFrame);
+      }
+      if (options.Has("books") && !options.Get("books").IsUndefined()) {
+        config.books = options.Get("books").ToBoolean().Value();
+      }
+      if (options.Has("signals") && !options.Get("signals").IsUndefined()) {
+        config.signals = options.Get("signals").ToBoolean().Value();
+      }
+      if (options.Has("bookVerdicts") && !options.Get("bookVerdicts").IsUndefined()) {
+        config.book.emitVerdicts = options.Get("bookVerdicts").ToBoolean().Value();
+      }
+      if (options.Has("krakenDepth") && !options.Get("krakenDepth").IsUndefined()) {
+        const double depth = options.Get("krakenDepth").ToNumber().DoubleValue();
+        if (!(depth >= 1 && depth <= 1000)) throw Napi::RangeError::New(env, "krakenDepth must be between 1 and 1000");
+        config.book.krakenDepth = static_cast<uint32_t>(depth);
+      }
+      if (options.Has("staleAfterMs") && !options.Get("staleAfterMs").IsUndefined()) {
+        const double ms = options.Get("staleAfterMs").ToNumber().DoubleValue();
+        if (!(ms >= 0 && ms <= 86'400'000))
+          throw Napi::RangeError::New(env, "staleAfterMs must be between 0 and 86400000");
+        config.book.staleAfterUs = static_cast<int64_t>(ms * 1000);
       }
     }
     // The engine reads and writes these buffers, possibly from its own thread:
@@ -118,6 +147,20 @@ class Engine : public Napi::ObjectWrap<Engine> {
     put("recordsOut", c.recordsOut);
     put("outputFull", c.outputFull);
     put("batches", c.batches);
+    put("bookUpdates", c.bookUpdates);
+    if (const book::BookManager* books = core.books(); books != nullptr && !core.threadRunning()) {
+      out.Set("bookGaps", Napi::Number::New(env, static_cast<double>(books->gaps())));
+      out.Set("bookChecksumFailures", Napi::Number::New(env, static_cast<double>(books->checksumFailures())));
+      out.Set("bookResyncs", Napi::Number::New(env, static_cast<double>(books->resyncs())));
+      out.Set("bookLostRecords", Napi::Number::New(env, static_cast<double>(books->lostRecords())));
+    }
+    if (const signals::SignalEngine* sig = core.signalEngine(); sig != nullptr && !core.threadRunning()) {
+      const signals::SignalStats& st = sig->stats();
+      out.Set("signalRecords", Napi::Number::New(env, static_cast<double>(st.records)));
+      out.Set("signalLostRecords", Napi::Number::New(env, static_cast<double>(st.lostRecords)));
+      out.Set("lateTrades", Napi::Number::New(env, static_cast<double>(st.lateTrades)));
+      out.Set("lateDropped", Napi::Number::New(env, static_cast<double>(st.lateDropped)));
+    }
     out.Set("inputCorrupt", Napi::Boolean::New(env, core.inputCorrupt()));
     out.Set("threadRunning", Napi::Boolean::New(env, core.threadRunning()));
     return out;

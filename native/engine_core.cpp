@@ -12,10 +12,30 @@
 
 namespace tickwire {
 
+namespace {
+// Output room kept free for the stages after the normalizer (books, signals).
+constexpr uint32_t kStageHeadroom = 8192;
+// Signal records per byte of frame, generously: a trade is ~40 bytes of text
+// and may produce ~600 bytes of signals (windows, EMAs, bars).
+constexpr uint32_t kSignalBytesPerFrameByte = 32;
+}  // namespace
+
 EngineCore::EngineCore(uint8_t* input, uint32_t inputCapacity, uint8_t* output, uint32_t outputCapacity,
                        const EngineConfig& config)
     : reader_(input, inputCapacity), writer_(output, outputCapacity), config_(config) {
   if (config_.batchRecords == 0) config_.batchRecords = 1;
+  if (config_.pipeline == Pipeline::Normalize) {
+    normalizer_ = std::make_unique<norm::Normalizer>(config_.maxFrameBytes);
+    if (config_.books) {
+      books_ = std::make_unique<book::BookManager>(config_.book);
+      levelScratch_.reserve(4096);
+    }
+    if (config_.signals) {
+      signals_ = std::make_unique<signals::SignalEngine>(config_.signal);
+      bidQty_.reserve(config_.signal.depthLevels);
+      askQty_.reserve(config_.signal.depthLevels);
+    }
+  }
 }
 
 EngineCore::~EngineCore() { stopThread(); }
@@ -31,8 +51,127 @@ bool EngineCore::process(const ring::RecordView& record) {
       counters_.recordsOut.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
+    case Pipeline::Normalize: {
+      // Input records that are not frames are consumed without output.
+      if (record.type != records::kFrame) return true;
+      // The book and signal stages write after the normalizer and cannot undo
+      // what they applied, so the room they may need is set aside first.
+      if ((books_ || signals_) && writer_.freeBytes() < stageHeadroom(record.length)) return false;
+      const uint32_t frameStart = writer_.mark();
+      uint32_t written = 0;
+      // False: the output ring is full; the normalizer left nothing staged.
+      if (!normalizer_->process(record, writer_, written)) return false;
+      counters_.recordsOut.fetch_add(written, std::memory_order_relaxed);
+      const auto recvUs = static_cast<int64_t>(record.recvNs / 1000);
+      if (signals_) feedSignals(frameStart, writer_.mark(), recvUs);
+      if (books_) applyBooks(record.venue, recvUs);
+      if (signals_ && recvUs >= nextIdleUs_) {
+        // Idle instruments' bars close on receive time, so a replay gives the same bars.
+        signals_->advanceIdle(recvUs, writer_);
+        nextIdleUs_ = recvUs + 100'000;
+      }
+      return true;
+    }
   }
   return true;
+}
+
+void EngineCore::bookToSignals(uint16_t venue, uint32_t symbol, int64_t ts, int64_t recvUs, bool created, bool wasValid,
+                               book::Verdict verdict) {
+  const book::BookSync& sync = *books_->find(venue, symbol);
+  const bool valid = sync.state() == book::BookState::Valid;
+  if (created || valid != wasValid) signals_->onBookState(venue, symbol, valid, writer_);
+  if (verdict == book::Verdict::Discard || verdict == book::Verdict::Buffered) return;
+  const book::L2Book& b = sync.book();
+  const auto& bids = b.bids();
+  const auto& asks = b.asks();
+  signals_->onTop(venue, symbol, ts, recvUs, bids.empty() ? 0 : b.toPrice(bids.at(0).px),
+                  bids.empty() ? 0 : b.toQty(bids.at(0).qty), asks.empty() ? 0 : b.toPrice(asks.at(0).px),
+                  asks.empty() ? 0 : b.toQty(asks.at(0).qty), valid, writer_);
+  bidQty_.clear();
+  askQty_.clear();
+  for (size_t i = 0; i < config_.signal.depthLevels && i < bids.size(); ++i) bidQty_.push_back(b.toQty(bids.at(i).qty));
+  for (size_t i = 0; i < config_.signal.depthLevels && i < asks.size(); ++i) askQty_.push_back(b.toQty(asks.at(i).qty));
+  signals_->onDepth(venue, symbol, ts, recvUs, bidQty_.data(), bidQty_.size(), askQty_.data(), askQty_.size(), valid,
+                    writer_);
+}
+
+uint32_t EngineCore::stageHeadroom(uint32_t bytes) const {
+  uint64_t need = kStageHeadroom;
+  if (signals_) need += static_cast<uint64_t>(bytes) * kSignalBytesPerFrameByte;
+  // Never ask for more than half the ring, or a huge frame would wait forever;
+  // beyond that the stages count what did not fit (lostRecords).
+  const uint64_t cap = writer_.maxPayloadBytes();
+  return static_cast<uint32_t>(need < cap ? need : cap);
+}
+
+void EngineCore::feedSignals(uint32_t from, uint32_t to, int64_t recvUs) {
+  signals_->setNow(recvUs);
+  writer_.forEachStaged(from, to, [&](const ring::RecordView& r) {
+    switch (r.type) {
+      case records::kSymbol:
+        signals_->setSymbolText(r.aux, std::string_view(reinterpret_cast<const char*>(r.payload), r.length));
+        break;
+      case records::kTrade: {
+        records::TradePayload t;
+        std::memcpy(&t, r.payload, sizeof t);
+        const int64_t ts = t.ts == records::kNullTs ? recvUs : t.ts;
+        signals_->onTrade(r.venue, r.aux, ts, recvUs, t.price, t.qty, (r.flags & records::kTradeSell) != 0, writer_);
+        break;
+      }
+      case records::kBbo: {
+        // An instrument with a book takes its top from the book; a venue quote
+        // stream is the source only where no book is kept.
+        if (books_ && books_->find(r.venue, r.aux) != nullptr) break;
+        records::BboPayload b;
+        std::memcpy(&b, r.payload, sizeof b);
+        const int64_t ts = b.ts == records::kNullTs ? recvUs : b.ts;
+        signals_->onTop(r.venue, r.aux, ts, recvUs, b.bidPx, b.bidQty, b.askPx, b.askQty, true, writer_);
+        break;
+      }
+      default:
+        break;
+    }
+  });
+}
+
+void EngineCore::applyBooks(uint16_t venue, int64_t recvUs) {
+  const auto& levels = normalizer_->frameLevelText();
+  for (const norm::Normalizer::PendingBook& pending : normalizer_->frameBooks()) {
+    levelScratch_.clear();
+    const uint32_t count = pending.bidCount + pending.askCount;
+    for (uint32_t i = 0; i < count; ++i) {
+      const norm::Normalizer::LevelText& text = levels[pending.firstLevel + i];
+      book::LevelUpdate level{i < pending.bidCount, {}, {}};
+      // The normalizer accepted these decimals; one that still has no exact
+      // fixed-point form (say "1e-40") gets an exponent the book refuses, so
+      // the book reports bad_level instead of holding a wrong price.
+      if (norm::parseFixed(text.px, false, level.px) != norm::NumStatus::Ok) level.px.exponent = INT8_MIN;
+      if (norm::parseFixed(text.qty, false, level.qty) != norm::NumStatus::Ok) level.qty.exponent = INT8_MIN;
+      levelScratch_.push_back(level);
+    }
+    book::BookUpdate update;
+    update.snapshot = pending.snapshot;
+    update.hasSeq = pending.seq.present;
+    update.seq = pending.seq.value;
+    update.hasPrevSeq = pending.prevSeq.present;
+    update.prevSeq = pending.prevSeq.value;
+    update.hasChecksum = pending.checksum.present;
+    update.checksum = pending.checksum.value;
+    update.levels = levelScratch_.data();
+    update.count = count;
+    const int64_t ts = pending.ts == records::kNullTs ? recvUs : pending.ts;
+    const book::BookSync* known = books_->find(venue, pending.symbol);
+    const bool wasValid = known != nullptr && known->state() == book::BookState::Valid;
+    const book::Verdict verdict = books_->apply(venue, pending.symbol, ts, recvUs, update, writer_);
+    counters_.bookUpdates.fetch_add(1, std::memory_order_relaxed);
+    if (signals_) bookToSignals(venue, pending.symbol, ts, recvUs, known == nullptr, wasValid, verdict);
+  }
+  if (recvUs >= nextStaleCheckUs_) {
+    // Staleness is judged on receive time, a few times a second at most.
+    books_->checkStale(recvUs, writer_);
+    nextStaleCheckUs_ = recvUs + 100'000;
+  }
 }
 
 uint32_t EngineCore::drainBatch(uint32_t limit) {

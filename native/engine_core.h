@@ -7,9 +7,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <thread>
 
+#include "book/books.h"
+#include "normalize/normalizer.h"
 #include "ring.h"
+#include "signals/signals.h"
 
 namespace tickwire {
 
@@ -17,6 +21,9 @@ enum class Pipeline : uint8_t {
   // Copies every input record to the output unchanged: the transport on its
   // own, for tests and for measuring the rings and the boundary crossing.
   Echo,
+  // Raw venue frames (type 1: venue code in `venue`, market in `flags`) to
+  // canonical records (docs/records.md) through native/normalize.
+  Normalize,
 };
 
 struct EngineConfig {
@@ -24,6 +31,14 @@ struct EngineConfig {
   // Records handled before the output is published and the input released:
   // bounds the latency a batch adds and how long the writer waits for room.
   uint32_t batchRecords = 256;
+  // Normalize: frames larger than this are rejected as `oversized`.
+  uint32_t maxFrameBytes = norm::kDefaultMaxFrameBytes;
+  // Normalize: keep L2 books from the book events (docs/books.md).
+  bool books = true;
+  book::BookConfig book;
+  // Normalize: compute signals from trades, tops and books (docs/signals.md).
+  bool signals = true;
+  signals::SignalConfig signal;
 };
 
 // Counters are written only by the thread that runs the engine and may be read
@@ -33,6 +48,7 @@ struct EngineCounters {
   std::atomic<uint64_t> recordsOut{0};
   std::atomic<uint64_t> outputFull{0};  // batches cut short because the output ring was full
   std::atomic<uint64_t> batches{0};
+  std::atomic<uint64_t> bookUpdates{0};
 };
 
 class EngineCore {
@@ -56,17 +72,36 @@ class EngineCore {
 
   bool inputCorrupt() const { return reader_.corrupt(); }
   const EngineCounters& counters() const { return counters_; }
+  // Book counters; read them only while the engine is not running on its thread.
+  const book::BookManager* books() const { return books_.get(); }
+  const signals::SignalEngine* signalEngine() const { return signals_.get(); }
 
  private:
   // Returns false when the output ring lacks room for this record's results.
   bool process(const ring::RecordView& record);
   uint32_t drainBatch(uint32_t limit);
+  // Feeds the book events of the frame just normalized to their books.
+  void applyBooks(uint16_t venue, int64_t recvUs);
+  // Feeds the trades, venue quotes and new symbols of the records in [from, to) to the signals.
+  void feedSignals(uint32_t from, uint32_t to, int64_t recvUs);
+  // After a book update: its state, top and depth to the signals.
+  void bookToSignals(uint16_t venue, uint32_t symbol, int64_t ts, int64_t recvUs, bool created, bool wasValid,
+                     book::Verdict verdict);
+  // Output room the stages after the normalizer may need for a frame of `bytes`.
+  uint32_t stageHeadroom(uint32_t bytes) const;
   void threadLoop();
 
   ring::Reader reader_;
   ring::Writer writer_;
   EngineConfig config_;
   EngineCounters counters_;
+  std::unique_ptr<norm::Normalizer> normalizer_;  // Pipeline::Normalize only
+  std::unique_ptr<book::BookManager> books_;      // Pipeline::Normalize with books
+  std::vector<book::LevelUpdate> levelScratch_;
+  std::unique_ptr<signals::SignalEngine> signals_;  // Pipeline::Normalize with signals
+  std::vector<double> bidQty_, askQty_;
+  int64_t nextIdleUs_ = 0;
+  int64_t nextStaleCheckUs_ = 0;
   std::atomic<bool> running_{false};
   std::thread thread_;
 };

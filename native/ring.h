@@ -96,6 +96,16 @@ struct RecordMeta {
   uint64_t recvNs = 0;
 };
 
+struct RecordView {
+  uint16_t type;
+  uint16_t venue;
+  uint32_t aux;
+  uint32_t flags;
+  uint64_t recvNs;
+  const uint8_t* payload;
+  uint32_t length;
+};
+
 // Single producer. Positions are free-running u32 byte counters; because the
 // capacity is a power of two no larger than 2^30, `pos & mask` stays correct
 // across the 2^32 wrap and `head - tail` is the used byte count.
@@ -177,6 +187,33 @@ class Writer {
     pending_ = 0;
   }
 
+  // Visits the records staged in [from, to) — two mark()s taken earlier, not
+  // yet released to the reader — so later stages can read what an earlier
+  // stage of the same producer wrote without copying it.
+  template <typename Fn>
+  void forEachStaged(uint32_t from, uint32_t to, Fn&& fn) const {
+    uint32_t pos = from;
+    while (pos != to) {
+      const uint32_t offset = pos & mask_;
+      const uint8_t* rec = data_ + offset;
+      const uint16_t type = loadPlain<uint16_t>(rec + kRecType);
+      if (type == kPaddingType) {
+        pos += capacity_ - offset;
+        continue;
+      }
+      const uint32_t length = loadPlain<uint32_t>(rec + kRecLength);
+      const RecordView view{type,
+                            loadPlain<uint16_t>(rec + kRecVenue),
+                            loadPlain<uint32_t>(rec + kRecAux),
+                            loadPlain<uint32_t>(rec + kRecFlags),
+                            loadPlain<uint64_t>(rec + kRecRecvNs),
+                            rec + kRecordHeaderBytes,
+                            length};
+      fn(view);
+      pos += recordBytes(length);
+    }
+  }
+
   // Copies one record in and publishes it; a full ring counts a drop.
   bool write(const RecordMeta& meta, const void* payload, uint32_t len) {
     uint8_t* dst = reserve(len, meta);
@@ -211,16 +248,6 @@ class Writer {
   uint32_t head_ = 0;
   uint32_t cachedTail_ = 0;
   uint32_t pending_ = 0;
-};
-
-struct RecordView {
-  uint16_t type;
-  uint16_t venue;
-  uint32_t aux;
-  uint32_t flags;
-  uint64_t recvNs;
-  const uint8_t* payload;
-  uint32_t length;
 };
 
 // Single consumer. Every length read from shared memory is checked before it

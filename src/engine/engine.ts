@@ -8,10 +8,18 @@ export type EngineMode = 'inline' | 'thread';
 export interface EngineOptions {
   /** inline: the caller drives it with poll(); thread: a native thread drains the input. */
   mode?: EngineMode;
-  pipeline?: 'echo';
+  pipeline?: 'echo' | 'normalize';
   inputCapacity?: number;
   outputCapacity?: number;
   batchRecords?: number;
+  /** normalize: frames larger than this are rejected as `oversized` (default 4 MiB). */
+  maxFrameBytes?: number;
+  /** normalize: book stage options (docs/books.md). */
+  books?: boolean;
+  signals?: boolean;
+  bookVerdicts?: boolean;
+  krakenDepth?: number;
+  staleAfterMs?: number;
 }
 
 export const DEFAULT_INPUT_CAPACITY = 1 << 26; // 64 MiB: seconds of a busy feed
@@ -40,6 +48,12 @@ export class Engine {
     this.native = new NativeEngineClass(new Uint8Array(this.input), new Uint8Array(this.output), {
       pipeline: options.pipeline ?? 'echo',
       batchRecords: options.batchRecords ?? 256,
+      maxFrameBytes: options.maxFrameBytes,
+      books: options.books,
+      signals: options.signals,
+      bookVerdicts: options.bookVerdicts,
+      krakenDepth: options.krakenDepth,
+      staleAfterMs: options.staleAfterMs,
     });
     if (this.mode === 'thread') this.native.start();
   }

@@ -4,8 +4,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface NativeEngineOptions {
-  pipeline?: 'echo';
+  pipeline?: 'echo' | 'normalize';
   batchRecords?: number;
+  maxFrameBytes?: number;
+  /** normalize: keep L2 books (default true). */
+  books?: boolean;
+  /** normalize: compute the default signals (default true). */
+  signals?: boolean;
+  /** Emit a book_verdict record for every book update (`tickwire book`). */
+  bookVerdicts?: boolean;
+  /** Depth Kraken books are cut to after each update: the subscribed depth (default 10). */
+  krakenDepth?: number;
+  /** A VALID book with no update for this long (receive time) turns STALE; 0 = never (default). */
+  staleAfterMs?: number;
 }
 
 export interface NativeEngineStats {
@@ -13,6 +24,17 @@ export interface NativeEngineStats {
   recordsOut: number;
   outputFull: number;
   batches: number;
+  bookUpdates: number;
+  /** Book counters: present while the engine is not running on its own thread. */
+  bookGaps?: number;
+  bookChecksumFailures?: number;
+  bookResyncs?: number;
+  bookLostRecords?: number;
+  /** Signal counters: present while the engine is not running on its own thread. */
+  signalRecords?: number;
+  signalLostRecords?: number;
+  lateTrades?: number;
+  lateDropped?: number;
   inputCorrupt: boolean;
   threadRunning: boolean;
 }

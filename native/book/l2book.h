@@ -1,0 +1,80 @@
+// One L2 order book in fixed point. Each side is a sorted array with the best
+// level at the back, because venues change the top of the book far more often
+// than the tail: an update there moves few elements. Capacity is reserved up
+// front, so steady-state updates allocate nothing.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "normalize/decimal.h"
+
+namespace tickwire::book {
+
+// Price and quantity as integers at the book's scale: value = units / 10^scale.
+struct Level {
+  int64_t px;
+  int64_t qty;
+};
+
+enum class ApplyStatus : uint8_t { Ok, Overflow };
+
+class BookSide {
+ public:
+  explicit BookSide(bool bids) : bids_(bids) {}
+  void reserve(size_t n) { levels_.reserve(n); }
+  void clear() { levels_.clear(); }
+  size_t size() const { return levels_.size(); }
+  bool empty() const { return levels_.empty(); }
+  // i = 0 is the best level.
+  const Level& at(size_t i) const { return levels_[levels_.size() - 1 - i]; }
+  // Sets the quantity at `px`; qty 0 removes the level (absent is fine).
+  void set(int64_t px, int64_t qty);
+  // Keeps only the best `depth` levels.
+  void truncate(size_t depth);
+  // Multiplies every price (or quantity) by 10^k after a scale increase.
+  bool rescale(bool prices, int64_t factor);
+
+ private:
+  // True when `a` belongs nearer the back (better) than `b`.
+  bool better(int64_t a, int64_t b) const { return bids_ ? a > b : a < b; }
+  bool bids_;
+  std::vector<Level> levels_;
+};
+
+class L2Book {
+ public:
+  explicit L2Book(size_t reserveLevels = 1024);
+
+  void clear();
+  // Applies one level with venue decimals; the book's scales grow as needed.
+  ApplyStatus apply(bool bid, const norm::Fixed& px, const norm::Fixed& qty);
+  void truncate(size_t depth);
+
+  const BookSide& bids() const { return bids_; }
+  const BookSide& asks() const { return asks_; }
+  int32_t pxScale() const { return pxScale_; }
+  int32_t qtyScale() const { return qtyScale_; }
+  bool crossed() const { return !bids_.empty() && !asks_.empty() && bids_.at(0).px >= asks_.at(0).px; }
+
+  double toPrice(int64_t units) const;
+  double toQty(int64_t units) const;
+
+  // Kraken v2: top 10 asks (low→high) then top 10 bids (high→low), each
+  // level's price and qty as digits without '.' and leading zeros, CRC32.
+  uint32_t krakenChecksum() const;
+  // OKX (legacy): first 25 bids and asks interleaved "bid:ask:…" as
+  // "price:size" in their shortest decimal form; the CRC read as signed.
+  int32_t okxChecksum() const;
+
+ private:
+  bool toUnits(const norm::Fixed& v, int32_t& scale, bool prices, int64_t& out);
+
+  BookSide bids_{true};
+  BookSide asks_{false};
+  int32_t pxScale_ = 0;
+  int32_t qtyScale_ = 0;
+};
+
+}  // namespace tickwire::book

@@ -1,0 +1,675 @@
+#include "normalize/normalizer.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "normalize/decimal.h"
+#include "normalize/fields.h"
+#include "venues/venues.h"
+
+namespace tickwire::norm {
+namespace {
+
+constexpr size_t kInitialCapacity = 64 * 1024;
+// The table is cleared between frames once this full, so a frame always has
+// room for kMaxNewSymbolsPerFrame new symbols.
+constexpr uint32_t kMaxNewSymbolsPerFrame = 4096;
+constexpr uint32_t kResetAt = SymbolTable::kCapacity - kMaxNewSymbolsPerFrame;
+
+VenueFn venueFunction(uint16_t venue) {
+  switch (venue) {
+    case kBinance:
+    case kBinanceFutures:
+      return venues::binance;
+    case kCoinbase:
+      return venues::coinbase;
+    case kCoinbaseAdvanced:
+      return venues::coinbaseAdvanced;
+    case kKraken:
+      return venues::kraken;
+    case kBybit:
+      return venues::bybit;
+    case kOkx:
+      return venues::okx;
+    default:
+      return nullptr;
+  }
+}
+
+// ---- the validating JSON pass (json.h) ----
+//
+// Recursive descent over the frame copy, which is followed by at least
+// kPadding NUL bytes: a NUL is never valid JSON text (outside strings it is no
+// token, inside them an unescaped control character), so every loop stops at
+// the padding without a bounds check, and a literal is compared 4-5 bytes at
+// a time. Returns false for anything JSON.parse would reject, plus nesting
+// deeper than kMaxDepth.
+
+constexpr size_t kPadding = 64;
+
+// Bytes that end the fast scan of a string: '"', '\\' and control characters.
+constexpr auto kStringStop = [] {
+  struct Table {
+    bool v[256] = {};
+  } t;
+  for (int c = 0; c < 0x20; ++c) t.v[c] = true;
+  t.v[static_cast<unsigned char>('"')] = true;
+  t.v[static_cast<unsigned char>('\\')] = true;
+  return t;
+}();
+
+inline bool isWs(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+inline int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Four hex digits at p -> 0..0xFFFF, or -1.
+inline int32_t hex4(const char* p) {
+  int32_t v = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int h = hexValue(p[i]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+inline char* putUtf8(char* d, uint32_t cp) {
+  if (cp < 0x80) {
+    *d++ = static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    *d++ = static_cast<char>(0xC0 | (cp >> 6));
+    *d++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *d++ = static_cast<char>(0xE0 | (cp >> 12));
+    *d++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *d++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    *d++ = static_cast<char>(0xF0 | (cp >> 18));
+    *d++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *d++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *d++ = static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return d;
+}
+
+constexpr uint32_t kFull = UINT32_MAX;
+
+class JsonParser {
+ public:
+  JsonParser(char* text, Tape& tape) : p_(text), tape_(tape) {}
+
+  bool document(const char* end) {
+    skipWs();
+    if (!value(nullptr, 0, 0)) return false;
+    skipWs();
+    return p_ == end;
+  }
+
+ private:
+  void skipWs() {
+    if (static_cast<unsigned char>(*p_) > ' ') return;
+    while (isWs(*p_)) ++p_;
+  }
+
+  uint32_t push(JType type, const char* key, uint32_t keyLen, const char* text, uint32_t len) {
+    if (next_ == tape_.size() && !tape_.grow()) {
+      outOfMemory_ = true;
+      return kFull;
+    }
+    JNode& node = tape_.nodes[next_];
+    node.key = key;
+    node.text = text;
+    node.keyWord = 0;
+    if (key != nullptr) {
+      uint64_t w;
+      std::memcpy(&w, key, 8);  // the frame copy is padded: 8 bytes are readable
+      node.keyWord = keyLen >= 8 ? w : w & ((uint64_t{1} << (8 * keyLen)) - 1);
+    }
+    node.filter = 0;
+    node.keyLen = keyLen;
+    node.len = len;
+    node.skip = 1;
+    node.type = type;
+    node.duplicateKeys = false;
+    return next_++;
+  }
+
+  // p_ at the opening quote; on return past the closing one, out/len the
+  // unescaped contents (in place).
+  bool string(char*& out, uint32_t& len) {
+    char* s = ++p_;
+#if defined(__SSE2__)
+    // 16 bytes at a time: the reads stay inside the padding, which stops the scan.
+    for (;;) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+      const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+      const __m128i slash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+      const __m128i low = _mm_set1_epi8(0x1F);
+      const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low);
+      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, slash), control)));
+      if (mask != 0) {
+        p_ += __builtin_ctz(mask);
+        break;
+      }
+      p_ += 16;
+    }
+#else
+    while (!kStringStop.v[static_cast<unsigned char>(*p_)]) ++p_;
+#endif
+    if (*p_ == '"') {
+      out = s;
+      len = static_cast<uint32_t>(p_ - s);
+      ++p_;
+      return true;
+    }
+    char* d = p_;  // unescape from here on, writing behind the reader
+    for (;;) {
+      const char c = *p_;
+      if (c == '"') break;
+      if (static_cast<unsigned char>(c) < 0x20) return false;  // control character, or the end
+      if (c != '\\') {
+        *d++ = c;
+        ++p_;
+        continue;
+      }
+      switch (p_[1]) {
+        case '"':
+          *d++ = '"';
+          break;
+        case '\\':
+          *d++ = '\\';
+          break;
+        case '/':
+          *d++ = '/';
+          break;
+        case 'b':
+          *d++ = '\b';
+          break;
+        case 'f':
+          *d++ = '\f';
+          break;
+        case 'n':
+          *d++ = '\n';
+          break;
+        case 'r':
+          *d++ = '\r';
+          break;
+        case 't':
+          *d++ = '\t';
+          break;
+        case 'u': {
+          int32_t cp = hex4(p_ + 2);
+          if (cp < 0) return false;
+          p_ += 6;
+          if (cp >= 0xD800 && cp < 0xDC00) {
+            // A high surrogate needs a low one; unpaired it becomes U+FFFD.
+            const int32_t low = p_[0] == '\\' && p_[1] == 'u' ? hex4(p_ + 2) : -1;
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+              p_ += 6;
+            } else {
+              cp = 0xFFFD;
+            }
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            cp = 0xFFFD;
+          }
+          d = putUtf8(d, static_cast<uint32_t>(cp));
+          continue;
+        }
+        default:
+          return false;
+      }
+      p_ += 2;
+    }
+    out = s;
+    len = static_cast<uint32_t>(d - s);
+    ++p_;
+    return true;
+  }
+
+  bool digits() {
+    if (!isDigit(*p_)) return false;
+    while (isDigit(*p_)) ++p_;
+    return true;
+  }
+
+  bool number(const char* key, uint32_t keyLen) {
+    const char* s = p_;
+    if (*p_ == '-') ++p_;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (!digits()) {
+      return false;
+    }
+    if (*p_ == '.') {
+      ++p_;
+      if (!digits()) return false;
+    }
+    if (*p_ == 'e' || *p_ == 'E') {
+      ++p_;
+      if (*p_ == '+' || *p_ == '-') ++p_;
+      if (!digits()) return false;
+    }
+    return push(JType::Number, key, keyLen, s, static_cast<uint32_t>(p_ - s)) != kFull;
+  }
+
+  bool literal(const char* word, size_t n, JType type, const char* key, uint32_t keyLen) {
+    if (std::memcmp(p_, word, n) != 0) return false;
+    if (push(type, key, keyLen, p_, static_cast<uint32_t>(n)) == kFull) return false;
+    p_ += n;
+    return true;
+  }
+
+  __attribute__((always_inline)) bool value(const char* key, uint32_t keyLen, size_t depth) {
+    switch (*p_) {
+      case '{':
+        return object(key, keyLen, depth);
+      case '[':
+        return array(key, keyLen, depth);
+      case '"': {
+        char* text;
+        uint32_t len;
+        if (!string(text, len)) return false;
+        return push(JType::String, key, keyLen, text, len) != kFull;
+      }
+      case 't':
+        return literal("true", 4, JType::True, key, keyLen);
+      case 'f':
+        return literal("false", 5, JType::False, key, keyLen);
+      case 'n':
+        return literal("null", 4, JType::Null, key, keyLen);
+      default:
+        return number(key, keyLen);
+    }
+  }
+
+  __attribute__((noinline)) bool object(const char* key, uint32_t keyLen, size_t depth) {
+    if (depth >= kMaxDepth) return false;
+    const uint32_t self = push(JType::Object, key, keyLen, nullptr, 0);
+    if (self == kFull) return false;
+    ++p_;
+    skipWs();
+    uint32_t count = 0;
+    bool duplicates = false;
+    uint64_t filter = 0;
+    if (*p_ == '}') {
+      ++p_;
+    } else {
+      for (;;) {
+        if (*p_ != '"') return false;
+        char* k;
+        uint32_t kLen;
+        if (!string(k, kLen)) return false;
+        skipWs();
+        if (*p_ != ':') return false;
+        ++p_;
+        skipWs();
+        const uint32_t child = next_;
+        if (!value(k, kLen, depth + 1)) return false;
+        ++count;
+        const uint64_t bit = uint64_t{1} << keyBit(tape_.nodes[child].keyWord, kLen);
+        if ((filter & bit) != 0 && !duplicates) duplicates = repeatsKey(self, child);
+        filter |= bit;
+        skipWs();
+        if (*p_ == ',') {
+          ++p_;
+          skipWs();
+          continue;
+        }
+        if (*p_ != '}') return false;
+        ++p_;
+        break;
+      }
+    }
+    JNode& node = tape_.nodes[self];
+    node.len = count;
+    node.skip = next_ - self;
+    node.duplicateKeys = duplicates;
+    node.filter = filter;
+    return true;
+  }
+
+  // Whether the key of member `child` occurs among the earlier members of object `self`.
+  bool repeatsKey(uint32_t self, uint32_t child) const {
+    const JNode& c = tape_.nodes[child];
+    const std::string_view k = c.keyText();
+    for (uint32_t i = self + 1; i != child; i += tape_.nodes[i].skip) {
+      if (tape_.nodes[i].keyIs(c.keyWord, k)) return true;
+    }
+    return false;
+  }
+
+  __attribute__((noinline)) bool array(const char* key, uint32_t keyLen, size_t depth) {
+    if (depth >= kMaxDepth) return false;
+    const uint32_t self = push(JType::Array, key, keyLen, nullptr, 0);
+    if (self == kFull) return false;
+    ++p_;
+    skipWs();
+    uint32_t count = 0;
+    if (*p_ == ']') {
+      ++p_;
+    } else {
+      for (;;) {
+        if (!value(nullptr, 0, depth + 1)) return false;
+        ++count;
+        skipWs();
+        if (*p_ == ',') {
+          ++p_;
+          skipWs();
+          continue;
+        }
+        if (*p_ != ']') return false;
+        ++p_;
+        break;
+      }
+    }
+    JNode& node = tape_.nodes[self];
+    node.len = count;
+    node.skip = next_ - self;
+    return true;
+  }
+
+  char* p_;
+  Tape& tape_;
+  uint32_t next_ = 0;
+
+ public:
+  bool outOfMemory_ = false;  // the tape could not grow: the frame is oversized for this process
+};
+
+// UTF-8 validity: pure ASCII (the usual frame) is checked 8 bytes at a time.
+bool validUtf8(const char* text, size_t length) {
+  size_t i = 0;
+  uint64_t high = 0;
+  for (; i + 8 <= length; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, text + i, 8);
+    high |= w;
+  }
+  for (; i < length; ++i) high |= static_cast<unsigned char>(text[i]);
+  if ((high & 0x8080808080808080ull) == 0) return true;
+  return simdjson::validate_utf8(text, length);
+}
+
+}  // namespace
+
+Normalizer::Normalizer(uint32_t maxFrameBytes)
+    : maxFrameBytes_(maxFrameBytes == 0 ? kDefaultMaxFrameBytes : maxFrameBytes),
+      rawToId_(new uint32_t[SymbolTable::kCapacity]) {
+  ensureScratch(kInitialCapacity);
+  tape_.grow();
+  frameAnnounced_.reserve(kMaxNewSymbolsPerFrame);
+  for (auto* v : {&bids_, &asks_}) v->reserve(8192);
+  for (auto* v : {&bidText_, &askText_, &frameLevelText_}) v->reserve(4096);
+  frameBooks_.reserve(64);
+}
+
+void Normalizer::clearSymbols() {
+  symbols_.clear();
+  rawSymbols_.clear();
+  lastRawBytes_ = 0;
+}
+
+bool Normalizer::ensureScratch(size_t bytes) {
+  const size_t need = bytes + kPadding;
+  if (need <= scratchBytes_) return true;
+  size_t size = std::max(need, scratchBytes_ * 2);
+  scratch_.reset(new (std::nothrow) char[size]);
+  scratchBytes_ = scratch_ ? size : 0;
+  return scratch_ != nullptr;
+}
+
+bool Normalizer::process(const ring::RecordView& in, ring::Writer& out, uint32_t& recordsOut) {
+  out_ = &out;
+  mark_ = out.mark();
+  frameBytes_ = 0;
+  written_ = 0;
+  venue_ = in.venue;
+  market_ = in.flags;
+  recvNs_ = in.recvNs;
+  frameAnnounced_.clear();
+  clearLevels();
+  frameBooks_.clear();
+  frameLevelText_.clear();
+  valueError_ = Verdict::Ok;
+  if (symbols_.size() > kResetAt || rawSymbols_.size() > kResetAt) clearSymbols();
+
+  const Verdict verdict = run(in);
+  if (verdict != Verdict::Ok) {
+    rollbackFrame();
+    if (verdict == Verdict::OutputFull || emitReject(verdict, in) == Verdict::OutputFull) {
+      rollbackFrame();
+      recordsOut = 0;
+      return false;
+    }
+  }
+  recordsOut = written_;
+  return true;
+}
+
+void Normalizer::rollbackFrame() {
+  out_->rollback(mark_);
+  for (uint32_t id : frameAnnounced_) symbols_.setAnnounced(id, false);
+  frameAnnounced_.clear();
+  frameBooks_.clear();
+  frameLevelText_.clear();
+  frameBytes_ = 0;
+  written_ = 0;
+}
+
+Verdict Normalizer::run(const ring::RecordView& in) {
+  if (in.length > maxFrameBytes_) return Verdict::Oversized;
+  const char* text = reinterpret_cast<const char*>(in.payload);
+  const size_t length = in.length;
+  if (!validUtf8(text, length)) return Verdict::InvalidUtf8;
+  // OKX answers the text `ping` with the text `pong`: not JSON.
+  if (venue_ == kOkx && std::string_view(text, length) == "pong") return emitStatus(records::StatusKind::Pong);
+
+  if (!ensureScratch(length)) return Verdict::Oversized;
+  char* copy = scratch_.get();
+  std::memcpy(copy, text, length);
+  std::memset(copy + length, 0, kPadding);
+  // One validating pass; JSON has no byte order mark (JSON.parse rejects
+  // U+FEFF), and the parser takes none: 0xEF starts no value.
+  JsonParser parser(copy, tape_);
+  if (!parser.document(copy + length)) return parser.outOfMemory_ ? Verdict::Oversized : Verdict::MalformedJson;
+
+  const VenueFn fn = venueFunction(venue_);
+  if (fn == nullptr) return Verdict::UnknownMessage;
+  TW_TRY(fn(*this, tape_.nodes.get()));
+  return valueError_;
+}
+
+uint8_t* Normalizer::reserve(uint16_t type, uint32_t aux, uint32_t flags, uint32_t payload, Verdict& verdict) {
+  // A frame's whole output must fit the ring at once, or it could never be written.
+  const uint32_t limit = out_->maxPayloadBytes();
+  if (payload > limit || frameBytes_ + ring::recordBytes(payload) > limit) {
+    verdict = Verdict::Oversized;
+    return nullptr;
+  }
+  const ring::RecordMeta meta{type, venue_, aux, flags, recvNs_};
+  uint8_t* dst = out_->reserve(payload, meta);
+  if (dst == nullptr) {
+    verdict = Verdict::OutputFull;
+    return nullptr;
+  }
+  frameBytes_ += ring::recordBytes(payload);
+  verdict = Verdict::Ok;
+  return dst;
+}
+
+void Normalizer::commit() {
+  out_->commitLocal();
+  ++written_;
+}
+
+Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) {
+  id = 0;
+  if (failed()) return Verdict::Ok;
+  // The cache key: the rule (venue and market) then the raw text.
+  char key[kMaxSymbolBytes];
+  const size_t keyBytes = raw.size() + 1;
+  const bool cacheable = keyBytes <= kMaxSymbolBytes;
+  uint32_t rawId = SymbolTable::kNone;
+  id = SymbolTable::kNone;
+  if (cacheable) {
+    key[0] = static_cast<char>(rule);
+    std::memcpy(key + 1, raw.data(), raw.size());
+    if (keyBytes == lastRawBytes_ && std::memcmp(key, lastRaw_, keyBytes) == 0) {
+      id = lastId_;
+    } else {
+      rawId = rawSymbols_.find(std::string_view(key, keyBytes));
+      if (rawId != SymbolTable::kNone) id = rawToId_[rawId];
+    }
+  }
+  if (id == SymbolTable::kNone) {
+    char text[kMaxSymbolBytes];
+    const size_t length = canonicalSymbol(rule, raw, text);
+    if (length == SIZE_MAX) return Verdict::WrongType;
+    const std::string_view canonical(text, length);
+    id = symbols_.find(canonical);
+    if (id == SymbolTable::kNone) {
+      if (frameAnnounced_.size() >= kMaxNewSymbolsPerFrame) return Verdict::Oversized;
+      id = symbols_.add(canonical);
+      if (id == SymbolTable::kNone) return Verdict::Oversized;
+    }
+    if (cacheable) {
+      rawId = rawSymbols_.add(std::string_view(key, keyBytes));
+      if (rawId != SymbolTable::kNone) rawToId_[rawId] = id;
+    }
+  }
+  if (cacheable) {
+    std::memcpy(lastRaw_, key, keyBytes);
+    lastRawBytes_ = keyBytes;
+    lastId_ = id;
+  }
+  if (symbols_.announced(id)) return Verdict::Ok;
+  if (frameAnnounced_.size() >= kMaxNewSymbolsPerFrame) return Verdict::Oversized;
+  const std::string_view canonical = symbols_.text(id);
+  Verdict verdict;
+  uint8_t* dst = reserve(records::kSymbol, id, 0, static_cast<uint32_t>(canonical.size()), verdict);
+  if (dst == nullptr) return verdict;
+  std::memcpy(dst, canonical.data(), canonical.size());
+  commit();
+  symbols_.setAnnounced(id, true);
+  frameAnnounced_.push_back(id);
+  return Verdict::Ok;
+}
+
+Verdict Normalizer::emitTrade(uint32_t symbol, int64_t ts, double price, double qty, bool sell, std::string_view id) {
+  if (failed()) return Verdict::Ok;
+  if (id.size() > records::kTradeIdBytes) return Verdict::WrongType;
+  records::TradePayload p{};
+  p.ts = ts;
+  p.price = price;
+  p.qty = qty;
+  p.idLength = static_cast<uint32_t>(id.size());
+  std::memcpy(p.id, id.data(), id.size());
+  Verdict verdict;
+  uint8_t* dst = reserve(records::kTrade, symbol, sell ? records::kTradeSell : 0, sizeof p, verdict);
+  if (dst == nullptr) return verdict;
+  std::memcpy(dst, &p, sizeof p);
+  commit();
+  return Verdict::Ok;
+}
+
+Verdict Normalizer::emitBbo(uint32_t symbol, int64_t ts, double bidPx, double bidQty, double askPx, double askQty) {
+  if (failed()) return Verdict::Ok;
+  const records::BboPayload p{ts, bidPx, bidQty, askPx, askQty};
+  Verdict verdict;
+  uint8_t* dst = reserve(records::kBbo, symbol, 0, sizeof p, verdict);
+  if (dst == nullptr) return verdict;
+  std::memcpy(dst, &p, sizeof p);
+  commit();
+  return Verdict::Ok;
+}
+
+Verdict Normalizer::emitBook(uint32_t symbol, int64_t ts, bool snapshot, const Opt<int64_t>& seq,
+                             const Opt<int64_t>& prevSeq, const Opt<int64_t>& checksum) {
+  if (failed()) return Verdict::Ok;
+  const size_t bidCount = bids_.size() / 2;
+  const size_t askCount = asks_.size() / 2;
+  const size_t bytes = sizeof(records::BookHeader) + (bidCount + askCount) * records::kLevelBytes;
+  if (bytes > UINT32_MAX / 2) return Verdict::Oversized;
+  uint32_t flags = snapshot ? records::kBookSnapshot : 0;
+  if (seq.present) flags |= records::kBookHasSeq;
+  if (prevSeq.present) flags |= records::kBookHasPrevSeq;
+  if (checksum.present) flags |= records::kBookHasChecksum;
+  const records::BookHeader h{
+      ts, seq.value, prevSeq.value, checksum.value, static_cast<uint32_t>(bidCount), static_cast<uint32_t>(askCount)};
+  Verdict verdict;
+  uint8_t* dst = reserve(records::kBook, symbol, flags, static_cast<uint32_t>(bytes), verdict);
+  if (dst == nullptr) return verdict;
+  std::memcpy(dst, &h, sizeof h);
+  dst += sizeof h;
+  if (bidCount != 0) std::memcpy(dst, bids_.data(), bidCount * records::kLevelBytes);
+  dst += bidCount * records::kLevelBytes;
+  if (askCount != 0) std::memcpy(dst, asks_.data(), askCount * records::kLevelBytes);
+  commit();
+  frameBooks_.push_back(PendingBook{symbol, ts, snapshot, seq, prevSeq, checksum,
+                                    static_cast<uint32_t>(frameLevelText_.size()), static_cast<uint32_t>(bidCount),
+                                    static_cast<uint32_t>(askCount)});
+  frameLevelText_.insert(frameLevelText_.end(), bidText_.begin(), bidText_.end());
+  frameLevelText_.insert(frameLevelText_.end(), askText_.begin(), askText_.end());
+  return Verdict::Ok;
+}
+
+Verdict Normalizer::emitDerivative(uint32_t symbol, int64_t ts, const Opt<double>& mark, const Opt<double>& index,
+                                   const Opt<double>& funding, const Opt<int64_t>& nextFundingTs) {
+  if (failed()) return Verdict::Ok;
+  uint32_t flags = 0;
+  if (mark.present) flags |= records::kDerivMark;
+  if (index.present) flags |= records::kDerivIndex;
+  if (funding.present) flags |= records::kDerivFunding;
+  if (nextFundingTs.present) flags |= records::kDerivNextFunding;
+  const records::DerivativePayload p{ts, mark.value, index.value, funding.value, nextFundingTs.value};
+  Verdict verdict;
+  uint8_t* dst = reserve(records::kDerivative, symbol, flags, sizeof p, verdict);
+  if (dst == nullptr) return verdict;
+  std::memcpy(dst, &p, sizeof p);
+  commit();
+  return Verdict::Ok;
+}
+
+Verdict Normalizer::emitStatus(records::StatusKind kind, std::string_view detail, bool hasDetail) {
+  if (failed()) return Verdict::Ok;
+  hasDetail = hasDetail || !detail.empty();
+  const records::StatusHeader h{static_cast<uint32_t>(detail.size()), 0};
+  if (detail.size() > UINT32_MAX / 2) return Verdict::Oversized;
+  Verdict verdict;
+  uint8_t* dst = reserve(records::kStatus, static_cast<uint32_t>(kind), hasDetail ? records::kStatusHasDetail : 0,
+                         static_cast<uint32_t>(sizeof h + detail.size()), verdict);
+  if (dst == nullptr) return verdict;
+  std::memcpy(dst, &h, sizeof h);
+  if (!detail.empty()) std::memcpy(dst + sizeof h, detail.data(), detail.size());
+  commit();
+  return Verdict::Ok;
+}
+
+Verdict Normalizer::emitReject(Verdict reason, const ring::RecordView& in) {
+  records::RejectPayload p{};
+  const size_t sample = std::min<size_t>(in.length, records::kRejectSampleBytes);
+  p.frameBytes = in.length;
+  p.sampleLength = static_cast<uint32_t>(sample);
+  if (sample != 0) std::memcpy(p.sample, in.payload, sample);
+  const ring::RecordMeta meta{records::kReject, venue_, static_cast<uint32_t>(reason), 0, recvNs_};
+  uint8_t* dst = out_->reserve(sizeof p, meta);
+  if (dst == nullptr) return Verdict::OutputFull;
+  std::memcpy(dst, &p, sizeof p);
+  commit();
+  return Verdict::Ok;
+}
+
+}  // namespace tickwire::norm

@@ -1,0 +1,214 @@
+// The normalizer: one raw venue frame in, canonical records out (see
+// docs/events.md for the rules and docs/records.md for the records).
+//
+// Per frame: oversized -> invalid_utf8 -> malformed_json -> the venue's
+// function, which reads fields and emits records. Output is all-or-nothing:
+// the writer is marked before the frame and rolled back when the frame fails
+// (leaving only its reject record) or the output ring is full (leaving
+// nothing; the engine retries the frame later).
+//
+// How a frame is read (the fast path; the order of the checks above is the
+// contract and is unchanged):
+//   - UTF-8: an 8-bytes-at-a-time ASCII test, simdjson::validate_utf8 only for
+//     frames with non-ASCII bytes; the whole frame is checked before any JSON.
+//   - JSON: one validating pass (parseJson in normalizer.cpp) over a padded
+//     copy of the frame checks the whole document (RFC 8259, nesting at most
+//     kMaxDepth) and records it as a flat tape (json.h) - strings unescaped in
+//     place, numbers as their token text. There is no separate validation walk
+//     and no re-scan of objects read out of document order: a lookup scans
+//     one object's members on the tape. malformed_json is decided before the
+//     venue function runs, so it still precedes every field check.
+//   - Symbols: the last (rule, raw symbol) and a hash map of them remember the
+//     interned id, so a symbol is canonicalised once, not on every frame.
+//   - Decimals: an exact fast path before std::from_chars (decimal.h).
+//
+// Book events also keep their levels' decimal text for the book stage:
+// frameBooks() / frameLevelText() (views into the frame copy).
+//
+// Steady state allocates nothing: the padded scratch copy of the frame, the
+// tape, the level buffers and the symbol tables only grow when a frame larger
+// than any before arrives. No exceptions on this path.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "normalize/json.h"
+#include "normalize/records.h"
+#include "normalize/symbols.h"
+#include "ring.h"
+
+namespace tickwire::norm {
+
+// What became of a frame (or of one step of it). The first nine values are
+// the reject reasons in REJECT_REASONS order (src/events.ts).
+enum class Verdict : uint8_t {
+  Oversized = 0,
+  InvalidUtf8,
+  MalformedJson,
+  UnknownMessage,
+  MissingField,
+  WrongType,
+  BadNumber,
+  NegativeValue,
+  BadTimestamp,
+  OutputFull = 0xfe,
+  Ok = 0xff,
+};
+
+// Returns the verdict of `expr` unless it is Ok. The variable name is unique
+// per expansion so that nested uses (a lambda inside the argument) do not shadow.
+#define TW_TRY(expr) TW_TRY_IMPL(expr, TW_CONCAT(tw_v_, __COUNTER__))
+#define TW_CONCAT(a, b) TW_CONCAT_IMPL(a, b)
+#define TW_CONCAT_IMPL(a, b) a##b
+#define TW_TRY_IMPL(expr, v)                          \
+  do {                                                \
+    const ::tickwire::norm::Verdict v = (expr);       \
+    if (v != ::tickwire::norm::Verdict::Ok) return v; \
+  } while (0)
+
+inline constexpr uint32_t kDefaultMaxFrameBytes = 4u * 1024 * 1024;
+inline constexpr size_t kMaxDepth = 64;
+
+// Venue codes: index in VENUES (src/events.ts) + 1.
+enum VenueCode : uint16_t {
+  kBinance = 1,
+  kBinanceFutures = 2,
+  kCoinbase = 3,
+  kCoinbaseAdvanced = 4,
+  kKraken = 5,
+  kBybit = 6,
+  kOkx = 7,
+};
+
+template <typename T>
+struct Opt {
+  T value{};
+  bool present = false;
+  void set(T v) {
+    value = v;
+    present = true;
+  }
+};
+
+class Normalizer;
+using VenueFn = Verdict (*)(Normalizer& n, JVal root);
+
+class Normalizer {
+ public:
+  explicit Normalizer(uint32_t maxFrameBytes = kDefaultMaxFrameBytes);
+  Normalizer(const Normalizer&) = delete;
+  Normalizer& operator=(const Normalizer&) = delete;
+
+  // Normalizes one input record into `out` (records staged with
+  // commitLocal(); the caller flushes). Returns false when the output ring
+  // lacked room: nothing of this frame is left staged and it must be retried.
+  // `recordsOut` receives the number of records staged.
+  bool process(const ring::RecordView& in, ring::Writer& out, uint32_t& recordsOut);
+
+  // ---- for the venue functions ----
+  uint16_t venue() const { return venue_; }
+  bool perp() const { return market_ == 1; }
+
+  // Interns a symbol (canonicalised by `rule`), announcing it with a symbol
+  // record the first time. WrongType when the symbol is longer than 64 bytes.
+  Verdict symbol(SymbolRule rule, std::string_view raw, uint32_t& id);
+
+  Verdict emitTrade(uint32_t symbol, int64_t ts, double price, double qty, bool sell, std::string_view id);
+  Verdict emitBbo(uint32_t symbol, int64_t ts, double bidPx, double bidQty, double askPx, double askQty);
+  // Levels come from bids()/asks().
+  Verdict emitBook(uint32_t symbol, int64_t ts, bool snapshot, const Opt<int64_t>& seq, const Opt<int64_t>& prevSeq,
+                   const Opt<int64_t>& checksum);
+  Verdict emitDerivative(uint32_t symbol, int64_t ts, const Opt<double>& mark, const Opt<double>& index,
+                         const Opt<double>& funding, const Opt<int64_t>& nextFundingTs);
+  // `hasDetail` distinguishes an empty detail text from none.
+  Verdict emitStatus(records::StatusKind kind, std::string_view detail = {}, bool hasDetail = false);
+
+  // Value errors (bad_number, negative_value, bad_timestamp) do not end the
+  // frame: the first one is kept and reported once the frame is read, unless
+  // a structural error (missing_field, wrong_type) turns up first. Once one is
+  // noted nothing more is emitted.
+  void noteValue(Verdict v) {
+    if (v != Verdict::Ok && valueError_ == Verdict::Ok) valueError_ = v;
+  }
+  bool failed() const { return valueError_ != Verdict::Ok; }
+  // Scratch for a trade id formatted from a JSON number (one per event).
+  char* idBuffer() { return idBuffer_; }
+
+  // Levels of the book being read, as {price, qty} pairs with their text;
+  // emitBook writes them.
+  void pushLevel(bool bid, double px, double qty, std::string_view pxText, std::string_view qtyText) {
+    std::vector<double>& v = bid ? bids_ : asks_;
+    v.push_back(px);
+    v.push_back(qty);
+    (bid ? bidText_ : askText_).push_back(LevelText{pxText, qtyText});
+  }
+  void clearLevels() {
+    bids_.clear();
+    asks_.clear();
+    bidText_.clear();
+    askText_.clear();
+  }
+
+  // ---- for the book stage ----
+  // The decimal text of a level's price and size, exactly as the venue sent
+  // it (string contents, or the JSON number token for Kraken): views into the
+  // frame copy, valid until the next process().
+  struct LevelText {
+    std::string_view px, qty;
+  };
+  struct PendingBook {
+    uint32_t symbol;
+    int64_t ts;
+    bool snapshot;
+    Opt<int64_t> seq, prevSeq, checksum;
+    uint32_t firstLevel, bidCount, askCount;
+  };
+  // The book events of the last frame, in order; empty unless it succeeded.
+  const std::vector<PendingBook>& frameBooks() const { return frameBooks_; }
+  // For each PendingBook: bidCount bids then askCount asks from firstLevel.
+  const std::vector<LevelText>& frameLevelText() const { return frameLevelText_; }
+
+ private:
+  Verdict run(const ring::RecordView& in);
+  Verdict emitReject(Verdict reason, const ring::RecordView& in);
+  uint8_t* reserve(uint16_t type, uint32_t aux, uint32_t flags, uint32_t payload, Verdict& verdict);
+  void commit();
+  void rollbackFrame();
+  bool ensureScratch(size_t bytes);
+  void clearSymbols();
+
+  uint32_t maxFrameBytes_;
+  std::unique_ptr<char[]> scratch_;
+  size_t scratchBytes_ = 0;
+  Tape tape_;
+  SymbolTable symbols_;
+  // (rule, raw symbol) -> canonical id: rawSymbols_ interns "rule byte + raw"
+  // and rawToId_ maps its ids to symbols_ ids; cleared with symbols_.
+  SymbolTable rawSymbols_;
+  std::unique_ptr<uint32_t[]> rawToId_;
+  // The last symbol looked up: rule byte + raw text, and its id.
+  char lastRaw_[kMaxSymbolBytes] = {};
+  size_t lastRawBytes_ = 0;  // 0: none
+  uint32_t lastId_ = 0;
+  std::vector<uint32_t> frameAnnounced_;
+  std::vector<double> bids_, asks_;
+  std::vector<LevelText> bidText_, askText_;
+  std::vector<PendingBook> frameBooks_;
+  std::vector<LevelText> frameLevelText_;
+  char idBuffer_[40] = {};
+  Verdict valueError_ = Verdict::Ok;
+
+  // Per-frame state.
+  ring::Writer* out_ = nullptr;
+  uint32_t mark_ = 0;
+  uint32_t frameBytes_ = 0;
+  uint32_t written_ = 0;
+  uint16_t venue_ = 0;
+  uint32_t market_ = 0;
+  uint64_t recvNs_ = 0;
+};
+
+}  // namespace tickwire::norm

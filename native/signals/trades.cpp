@@ -1,0 +1,99 @@
+#include "signals/trades.h"
+
+#include <cmath>
+
+namespace tickwire::signals {
+
+double TradeWindow::ret2(const Entry& a, const Entry& b) {
+  const double r = std::log(b.price / a.price);
+  return r * r;
+}
+
+void TradeWindow::add(int64_t ts, double price, double qty, bool sell) {
+  if (hasMax_ && ts <= maxTs_ - window_) return;
+  const size_t pos = trades_.insert(Entry{ts, price, qty, sell});
+  volume_ += qty;
+  pv_ += price * qty;
+  if (sell) {
+    sell_ += qty;
+  } else {
+    buy_ += qty;
+  }
+  const bool hasPrev = pos > 0;
+  const bool hasNext = pos + 1 < trades_.size();
+  if (hasPrev && hasNext) {
+    rv2_ -= ret2(trades_.at(pos - 1), trades_.at(pos + 1));
+    ++removals_;
+  }
+  if (hasPrev) rv2_ += ret2(trades_.at(pos - 1), trades_.at(pos));
+  if (hasNext) rv2_ += ret2(trades_.at(pos), trades_.at(pos + 1));
+  if (!hasMax_ || ts > maxTs_) {
+    maxTs_ = ts;
+    hasMax_ = true;
+  }
+  const int64_t cutoff = maxTs_ - window_;
+  while (!trades_.empty() && trades_.front().ts <= cutoff) {
+    const Entry& f = trades_.front();
+    volume_ -= f.qty;
+    pv_ -= f.price * f.qty;
+    if (f.sell) {
+      sell_ -= f.qty;
+    } else {
+      buy_ -= f.qty;
+    }
+    if (trades_.size() > 1) rv2_ -= ret2(f, trades_.at(1));
+    trades_.popFront();
+    ++removals_;
+  }
+  if (removals_ >= trades_.size()) rebuild();
+}
+
+void TradeWindow::rebuild() {
+  volume_ = 0;
+  pv_ = 0;
+  buy_ = 0;
+  sell_ = 0;
+  rv2_ = 0;
+  for (size_t i = 0; i < trades_.size(); ++i) {
+    const Entry& e = trades_.at(i);
+    volume_ += e.qty;
+    pv_ += e.price * e.qty;
+    if (e.sell) {
+      sell_ += e.qty;
+    } else {
+      buy_ += e.qty;
+    }
+    if (i > 0) rv2_ += ret2(trades_.at(i - 1), e);
+  }
+  removals_ = 0;
+}
+
+bool TradeWindow::fill(records::TradeStatsSignal& out) const {
+  if (trades_.empty() || !(volume_ > 0)) return false;
+  out.ts = maxTs_;
+  out.window = window_;
+  out.trades = static_cast<uint32_t>(trades_.size());
+  out.reserved = 0;
+  out.vwap = pv_ / volume_;
+  out.volume = volume_;
+  out.buyVolume = buy_;
+  out.sellVolume = sell_;
+  out.tfi = (buy_ - sell_) / volume_;
+  out.rv = std::sqrt(rv2_ > 0 ? rv2_ : 0.0);
+  return true;
+}
+
+void Ema::add(int64_t ts, double price) {
+  if (!has_) {
+    has_ = true;
+    value_ = price;
+    ts_ = ts;
+    return;
+  }
+  const int64_t dt = ts > ts_ ? ts - ts_ : 0;
+  const double alpha = 1 - std::exp2(-static_cast<double>(dt) / static_cast<double>(halfLife_));
+  value_ = value_ + alpha * (price - value_);
+  if (ts > ts_) ts_ = ts;
+}
+
+}  // namespace tickwire::signals
