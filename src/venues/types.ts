@@ -1,0 +1,150 @@
+// Shared types of the venue connectors (docs/connectors.md): configuration,
+// feed-status events, counters, and the sink frames are copied into.
+import type { Market, VenueId } from '../events';
+import type { RecordMeta } from '../engine/ring';
+import type { TokenBucket } from './backoff';
+
+/** Canonical channel names; each connector maps them to its venue's streams. */
+export const FEED_CHANNELS = ['trades', 'book', 'bbo', 'mark'] as const;
+export type FeedChannel = (typeof FEED_CHANNELS)[number];
+
+export const FEED_STATES = ['connecting', 'open', 'subscribed', 'stale', 'reconnecting', 'closed'] as const;
+export type FeedState = (typeof FEED_STATES)[number];
+
+/**
+ * A connection (or, with `symbol`, one instrument of it) changed state.
+ * `ts` is µs since the epoch.
+ */
+export interface FeedStatusEvent {
+  type: 'feed_status';
+  venue: VenueId;
+  connection: number;
+  state: FeedState;
+  reason?: string;
+  /** Set when the event concerns one instrument (resync, ring drop). */
+  symbol?: string;
+  ts: number;
+}
+
+/** Plain counters for metrics (monotonic, per connector). */
+export interface ConnectorCounters {
+  frames: number;
+  bytes: number;
+  /** Frames refused by a full ring. */
+  drops: number;
+  reconnects: number;
+  resyncs: number;
+  backfilledTrades: number;
+  /** Frames dropped as duplicates while two connections overlapped. */
+  duplicates: number;
+  /** Connections declared dead for silence. */
+  stale: number;
+  /** Planned make-before-break rotations (notice or max age). */
+  rotations: number;
+  /** REST requests retried after 429 / 5xx / network errors. */
+  restRetries: number;
+  connectionsOpen: number;
+}
+
+/** Where frames go: a RingWriter, or anything with its `write`. */
+export interface FrameSink {
+  write(meta: RecordMeta, payload: Uint8Array): boolean;
+}
+
+/** pino-compatible subset. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/** One tradable instrument with both spellings. */
+export interface Instrument {
+  /** `BTC-USDT` / `BTC-USDT-PERP`. */
+  canonical: string;
+  /** As the venue writes it on the wire (`BTCUSDT`, `BTC/USDT`, `BTC-USDT-SWAP`). */
+  venueSymbol: string;
+  base: string;
+  quote: string;
+  market: Market;
+}
+
+export interface VenueLimits {
+  /** Streams (topics) per WebSocket connection. */
+  streamsPerConnection: number;
+  /** Arguments per subscribe / unsubscribe request. */
+  argsPerRequest: number;
+  /** Outgoing messages per second per connection. */
+  requestsPerSecond: number;
+}
+
+export interface KeepAliveOptions {
+  /** No frame for this long → the connection is dead and replaced. */
+  staleMs: number;
+  /** Send the venue's app-level probe after this much silence (0 = never). */
+  probeIdleMs: number;
+  /** Send the venue's app-level ping at this fixed interval regardless of traffic (0 = never; Bybit 20 s). */
+  pingIntervalMs: number;
+}
+
+export interface BackoffOptions {
+  baseMs: number;
+  maxMs: number;
+  /** A connection open this long resets the attempt counter. */
+  stableMs: number;
+}
+
+export interface RestOptions {
+  /** Attempts per request, including the first. */
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+  timeoutMs: number;
+  /** Minimum spacing of REST requests of one connector. */
+  minIntervalMs: number;
+}
+
+/** Per-venue configuration, as in the FeedManager config. */
+export interface VenueConfig {
+  symbols: string[];
+  channels?: FeedChannel[];
+  /** WebSocket URL (spot / the only endpoint). */
+  wsUrl?: string;
+  /** WebSocket URL for perpetuals where the venue splits them (Bybit linear). */
+  wsUrlPerp?: string;
+  /** REST base URL (scheme + host [+ venue prefix]), without the API path. */
+  restUrl?: string;
+  limits?: Partial<VenueLimits>;
+  keepAlive?: Partial<KeepAliveOptions>;
+  backoff?: Partial<BackoffOptions>;
+  rest?: Partial<RestOptions>;
+  /** Planned rotation after this connection age (Binance: 24 h limit). */
+  maxConnectionAgeMs?: number;
+  /** How long two connections overlap in a make-before-break. */
+  overlapMs?: number;
+  /** Fill trade-id gaps after a reconnect from REST (where the venue has sequential ids). */
+  backfill?: boolean;
+  /** Book depth where the venue asks for one (Kraken 10, Bybit 50). */
+  bookDepth?: number;
+  /** Skip the REST metadata request and use these instruments. */
+  instruments?: Instrument[];
+}
+
+export interface ConnectorOptions extends VenueConfig {
+  sink: FrameSink;
+  logger?: Logger;
+  onStatus?: (event: FeedStatusEvent) => void;
+  /** Shared reconnect limiter (storm damping across connections). */
+  reconnectBucket?: TokenBucket;
+}
+
+/** Ring header `flags` bit of frames written from REST backfill (docs/ring.md). */
+export const FLAG_BACKFILLED = 0x100;
