@@ -1,0 +1,446 @@
+// `npm run bench [-- --filter ring,normalize --json out.json --time 500]`:
+// tinybench suites, one per stage, each comparing implementations side by
+// side in the same run. Inputs are the shared fixture frames and seeded
+// synthetic books, so runs are comparable. Results: bench/RESULTS.md.
+import { execSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tardis from 'tardis-dev';
+import { venueCode, type TradeEvent, type VenueId } from '../src/events';
+import { Engine } from '../src/engine/engine';
+import { RecordDecoder } from '../src/engine/records';
+import { createRingBuffer, RingReader, RingWriter } from '../src/engine/ring';
+import { ReferenceNormalizer } from '../src/reference';
+import { encodeValue, getSchema } from '../src/sink/schemas';
+
+const BATCH = 256;
+const fixtures = join(__dirname, '..', '..', 'shared', 'fixtures', 'venues');
+const encoder = new TextEncoder();
+
+interface Row {
+  suite: string;
+  name: string;
+  /** Operations per task call (e.g. frames in a batch): ns/op = latency / opsPerCall. */
+  opsPerCall: number;
+  nsPerOp: number;
+  opsPerSec: number;
+  rmePercent: number;
+  samples: number;
+}
+
+type Task = { name: string; opsPerCall: number; fn: () => void };
+type Suite = { name: string; tasks: () => Task[]; cleanup?: () => void };
+
+function fixtureRaw(folder: string, file: string, index = 0): string {
+  const lines = readFileSync(join(fixtures, folder, file), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  return (JSON.parse(lines[index]!) as { raw: string }).raw;
+}
+
+// ---- inputs ----------------------------------------------------------------
+
+interface Sample {
+  label: string;
+  venue: VenueId;
+  perp: boolean;
+  raw: string;
+  /** tardis-dev's exchange id and mapper, where it maps this feed. */
+  tardis?: { exchange: string; kind: 'trades' | 'bookChanges' | 'bookTickers'; wrap?: (m: unknown) => unknown };
+}
+
+const binanceStream = (stream: string) => (m: unknown) => ({ stream, data: m });
+
+const SAMPLES: Sample[] = [
+  {
+    label: 'binance trade',
+    venue: 'binance',
+    perp: false,
+    raw: fixtureRaw('binance-spot', 'trade.jsonl'),
+    tardis: { exchange: 'binance', kind: 'trades', wrap: binanceStream('bnbbtc@trade') },
+  },
+  {
+    label: 'binance bookTicker',
+    venue: 'binance',
+    perp: false,
+    raw: fixtureRaw('binance-spot', 'bookTicker.jsonl'),
+    tardis: { exchange: 'binance', kind: 'bookTickers', wrap: binanceStream('bnbusdt@bookTicker') },
+  },
+  {
+    label: 'binance depthUpdate',
+    venue: 'binance',
+    perp: false,
+    raw: fixtureRaw('binance-spot', 'depth_sync_sequence.jsonl', 2),
+  },
+  {
+    label: 'binance-futures aggTrade',
+    venue: 'binance-futures',
+    perp: true,
+    raw: fixtureRaw('binance-usdm', 'aggTrade.jsonl'),
+  },
+  {
+    label: 'coinbase match',
+    venue: 'coinbase',
+    perp: false,
+    raw: fixtureRaw('coinbase-exchange', 'match.jsonl', 1),
+    tardis: { exchange: 'coinbase', kind: 'trades' },
+  },
+  {
+    label: 'coinbase l2update',
+    venue: 'coinbase',
+    perp: false,
+    raw: fixtureRaw('coinbase-exchange', 'level2_sequence.jsonl', 1),
+  },
+  { label: 'kraken book update', venue: 'kraken', perp: false, raw: fixtureRaw('kraken-v2', 'book_sequence.jsonl', 1) },
+  {
+    label: 'bybit publicTrade',
+    venue: 'bybit',
+    perp: true,
+    raw: fixtureRaw('bybit-v5', 'publicTrade.jsonl', 1),
+    tardis: { exchange: 'bybit', kind: 'trades' },
+  },
+  {
+    label: 'bybit orderbook delta',
+    venue: 'bybit',
+    perp: true,
+    raw: fixtureRaw('bybit-v5', 'orderbook_sequence.jsonl', 2),
+  },
+  {
+    label: 'okx trades',
+    venue: 'okx',
+    perp: false,
+    raw: fixtureRaw('okx-v5', 'trades.jsonl', 1),
+    tardis: { exchange: 'okex', kind: 'trades' },
+  },
+  { label: 'okx books update', venue: 'okx', perp: false, raw: fixtureRaw('okx-v5', 'books_sequence.jsonl', 1) },
+];
+
+/** A Bybit book of `levels` levels per side and a stream of deltas of `perDelta` levels, u consecutive. */
+function bybitBook(levels: number, perDelta: number, deltas: number): { snapshot: string; deltas: string[] } {
+  const side = (n: number, from: number, step: number, seed: number) =>
+    Array.from(
+      { length: n },
+      (_, i) => `["${(from + step * i).toFixed(2)}","${(1 + ((i * 7919 + seed) % 997) / 10).toFixed(3)}"]`,
+    );
+  const frame = (type: string, u: number, b: string[], a: string[]) =>
+    `{"topic":"orderbook.1000.BTCUSDT","type":"${type}","ts":${1_786_310_819_053 + u},"data":{"s":"BTCUSDT","b":[${b.join(',')}],"a":[${a.join(',')}],"u":${u},"seq":${u}},"cts":${1_786_310_819_050 + u}}`;
+  const snapshot = frame('snapshot', 1, side(levels, 50000, -0.5, 1), side(levels, 50000.5, 0.5, 2));
+  const out: string[] = [];
+  for (let d = 0; d < deltas; d++) {
+    // Changes near the top of the book, where real deltas land; never crossing.
+    const half = Math.ceil(perDelta / 2);
+    out.push(
+      frame(
+        'delta',
+        d + 2,
+        side(half, 50000 - (d % 20) * 0.5, -0.5, d),
+        side(perDelta - half, 50000.5 + (d % 20) * 0.5, 0.5, d + 3),
+      ),
+    );
+  }
+  return { snapshot, deltas: out };
+}
+
+// ---- suites ------------------------------------------------------------------
+
+function ringSuite(): Suite {
+  return {
+    name: 'ring',
+    tasks: () => {
+      const tasks: Task[] = [];
+      for (const size of [64, 512]) {
+        const payload = new Uint8Array(size - 24).fill(7); // record of `size` bytes with its header
+        const sab = createRingBuffer(1 << 20);
+        const w = new RingWriter(sab);
+        const r = new RingReader(sab);
+        tasks.push({
+          name: `TS→TS write+read ${size} B records`,
+          opsPerCall: BATCH,
+          fn: () => {
+            for (let i = 0; i < BATCH; i++) w.write({ type: 1 }, payload);
+            r.drain(() => {});
+          },
+        });
+        const engine = new Engine({ pipeline: 'echo', inputCapacity: 1 << 20, outputCapacity: 1 << 20 });
+        tasks.push({
+          name: `TS→C++→TS (echo engine) ${size} B records`,
+          opsPerCall: BATCH,
+          fn: () => {
+            for (let i = 0; i < BATCH; i++) engine.writer.write({ type: 1 }, payload);
+            engine.poll();
+            engine.reader.drain(() => {});
+          },
+        });
+      }
+      return tasks;
+    },
+  };
+}
+
+function normalizeSuite(): Suite {
+  const engines: Engine[] = [];
+  return {
+    name: 'normalize',
+    tasks: () => {
+      const tasks: Task[] = [];
+      const reference = new ReferenceNormalizer();
+      for (const s of SAMPLES) {
+        const bytes = encoder.encode(s.raw);
+        const meta = { type: 1, venue: venueCode(s.venue), flags: s.perp ? 1 : 0, recvNs: 1_700_000_000_000_000_000n };
+        // Books and signals off: this suite measures the normalizer alone.
+        const engine = new Engine({
+          pipeline: 'normalize',
+          books: false,
+          signals: false,
+          inputCapacity: 1 << 22,
+          outputCapacity: 1 << 24,
+        });
+        engines.push(engine);
+        const decoder = new RecordDecoder();
+        tasks.push({
+          name: `${s.label}: native, batched through the ring`,
+          opsPerCall: BATCH,
+          fn: () => {
+            for (let i = 0; i < BATCH; i++) engine.writer.write(meta, bytes);
+            engine.poll();
+            engine.reader.drain(() => {});
+          },
+        });
+        tasks.push({
+          name: `${s.label}: native + decode to JS objects`,
+          opsPerCall: BATCH,
+          fn: () => {
+            for (let i = 0; i < BATCH; i++) engine.writer.write(meta, bytes);
+            engine.poll();
+            engine.reader.drain((rec) => decoder.decode(rec));
+          },
+        });
+        tasks.push({
+          name: `${s.label}: TS reference`,
+          opsPerCall: BATCH,
+          fn: () => {
+            for (let i = 0; i < BATCH; i++)
+              reference.normalize(s.venue, bytes, 1_700_000_000_000_000, s.perp ? 'perp' : 'spot');
+          },
+        });
+        if (s.tardis) {
+          const t = s.tardis;
+          const mapperFactory =
+            t.kind === 'trades'
+              ? tardis.normalizeTrades
+              : t.kind === 'bookChanges'
+                ? tardis.normalizeBookChanges
+                : tardis.normalizeBookTickers;
+          const mapper = (mapperFactory as (e: string, d: Date) => { map(m: unknown, d: Date): Iterable<unknown> })(
+            t.exchange,
+            new Date('2024-01-01'),
+          );
+          const now = new Date();
+          tasks.push({
+            name: `${s.label}: tardis-dev (JSON.parse + mapper)`,
+            opsPerCall: BATCH,
+            fn: () => {
+              for (let i = 0; i < BATCH; i++) {
+                const parsed: unknown = JSON.parse(s.raw);
+                for (const _ of mapper.map(t.wrap ? t.wrap(parsed) : parsed, now)) void _;
+              }
+            },
+          });
+        }
+      }
+      return tasks;
+    },
+    cleanup: () => engines.forEach((e) => e.close()),
+  };
+}
+
+function bookSuite(): Suite {
+  const engines: Engine[] = [];
+  return {
+    name: 'book',
+    tasks: () =>
+      [1, 10, 100].map((perDelta) => {
+        const { snapshot, deltas } = bybitBook(1000, perDelta, 200_000);
+        const engine = new Engine({
+          pipeline: 'normalize',
+          signals: false,
+          inputCapacity: 1 << 24,
+          outputCapacity: 1 << 25,
+        });
+        engines.push(engine);
+        const meta = { type: 1, venue: venueCode('bybit'), flags: 1, recvNs: 1_700_000_000_000_000_000n };
+        engine.writer.write(meta, encoder.encode(snapshot));
+        const encoded = deltas.map((d) => encoder.encode(d));
+        let next = 0;
+        return {
+          name: `apply a ${perDelta}-level delta to a 1000-level book (parse + normalize + book)`,
+          opsPerCall: BATCH,
+          fn: () => {
+            for (let i = 0; i < BATCH; i++) {
+              engine.writer.write(meta, encoded[next]!);
+              next = (next + 1) % encoded.length;
+            }
+            engine.poll();
+            engine.reader.drain(() => {});
+          },
+        };
+      }),
+    cleanup: () => engines.forEach((e) => e.close()),
+  };
+}
+
+function engineSuite(): Suite {
+  const engines: Engine[] = [];
+  return {
+    name: 'engine',
+    tasks: () => {
+      // A mixed stream: trades, top-of-book quotes and 10-level depth updates, as a busy feed sends them.
+      const { snapshot, deltas } = bybitBook(200, 10, 100_000);
+      const trade = encoder.encode(fixtureRaw('binance-spot', 'trade.jsonl'));
+      const quote = encoder.encode(fixtureRaw('binance-spot', 'bookTicker.jsonl'));
+      const bybitTrade = encoder.encode(fixtureRaw('bybit-v5', 'publicTrade.jsonl', 1));
+      const encoded = deltas.map((d) => encoder.encode(d));
+      const tasks: Task[] = [];
+      for (const [label, options] of [
+        ['normalize only', { books: false, signals: false }],
+        ['normalize + books + all default signals', {}],
+      ] as const) {
+        const engine = new Engine({
+          pipeline: 'normalize',
+          ...options,
+          inputCapacity: 1 << 24,
+          outputCapacity: 1 << 26,
+        });
+        engines.push(engine);
+        const binance = { type: 1, venue: venueCode('binance'), recvNs: 1_700_000_000_000_000_000n };
+        const bybit = { type: 1, venue: venueCode('bybit'), flags: 1, recvNs: 1_700_000_000_000_000_000n };
+        engine.writer.write(bybit, encoder.encode(snapshot));
+        let next = 0;
+        tasks.push({
+          name: `full engine per frame, mixed stream (${label})`,
+          opsPerCall: BATCH,
+          fn: () => {
+            for (let i = 0; i < BATCH; i += 4) {
+              engine.writer.write(binance, trade);
+              engine.writer.write(binance, quote);
+              engine.writer.write(bybit, bybitTrade);
+              engine.writer.write(bybit, encoded[next]!);
+              next = (next + 1) % encoded.length;
+            }
+            engine.poll();
+            engine.reader.drain(() => {});
+          },
+        });
+      }
+      return tasks;
+    },
+    cleanup: () => engines.forEach((e) => e.close()),
+  };
+}
+
+function encodeSuite(): Suite {
+  return {
+    name: 'encode',
+    tasks: () => {
+      const reference = new ReferenceNormalizer();
+      const [trade] = reference.normalize(
+        'binance',
+        encoder.encode(fixtureRaw('binance-spot', 'trade.jsonl')),
+        1,
+        'spot',
+      );
+      const schema = getSchema('tick.trade');
+      return (['json', 'binary'] as const).map((encoding) => ({
+        name: `encode a trade for Kafka (${encoding})`,
+        opsPerCall: 1,
+        fn: () => void encodeValue(schema, trade as TradeEvent, encoding),
+      }));
+    },
+  };
+}
+
+const SUITES: Record<string, () => Suite> = {
+  ring: ringSuite,
+  normalize: normalizeSuite,
+  book: bookSuite,
+  engine: engineSuite,
+  encode: encodeSuite,
+};
+
+function machine() {
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    commit,
+    date: new Date().toISOString(),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { filter: { type: 'string' }, json: { type: 'string' }, time: { type: 'string', default: '400' } },
+  });
+  const wanted = values.filter?.split(',').map((s) => s.trim()) ?? Object.keys(SUITES);
+  const unknown = wanted.filter((w) => !(w in SUITES));
+  if (unknown.length > 0)
+    throw new Error(`unknown suite(s) ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`);
+  // tinybench is ESM-only; this file is CommonJS like the rest of the package.
+  const { Bench } = await import('tinybench');
+  const info = machine();
+  console.log(`tickwire bench — ${info.cpu}, ${info.cores} cores, Node ${info.node}, commit ${info.commit}`);
+  const rows: Row[] = [];
+  for (const name of wanted) {
+    const suite = SUITES[name]!();
+    const bench = new Bench({ time: Number(values.time), warmupTime: 100 });
+    const tasks = suite.tasks();
+    for (const t of tasks) bench.add(t.name, t.fn);
+    await bench.run();
+    suite.cleanup?.();
+    bench.tasks.forEach((task, i) => {
+      const result = task.result as unknown as {
+        latency: { mean: number; rme: number; samplesCount: number };
+      };
+      const per = tasks[i]!.opsPerCall;
+      const ns = (result.latency.mean * 1e6) / per;
+      rows.push({
+        suite: name,
+        name: task.name,
+        opsPerCall: per,
+        nsPerOp: ns,
+        opsPerSec: 1e9 / ns,
+        rmePercent: result.latency.rme,
+        samples: result.latency.samplesCount,
+      });
+    });
+    console.log(`\n## ${name}`);
+    console.table(
+      rows
+        .filter((r) => r.suite === name)
+        .map((r) => ({
+          task: r.name,
+          'ns/op': r.nsPerOp.toFixed(1),
+          'ops/s': Math.round(r.opsPerSec).toLocaleString('en-US'),
+          margin: `±${r.rmePercent.toFixed(2)}%`,
+          samples: r.samples,
+        })),
+    );
+  }
+  if (values.json) writeFileSync(values.json, JSON.stringify({ machine: info, results: rows }, null, 2) + '\n');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
