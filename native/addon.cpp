@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine_core.h"
 
@@ -30,6 +31,58 @@ RingArg ringArg(const Napi::Env& env, const Napi::Value& value, const char* name
                                         "create it with createRingBuffer)");
   }
   return {base, capacity};
+}
+
+// The signal parameters, in the shape of SignalConfig in src/reference/signals
+// (all times in µs); absent fields keep their defaults.
+void readSignalConfig(const Napi::Env& env, const Napi::Object& o, signals::SignalConfig& c) {
+  auto integer = [&](const char* key, int64_t min, int64_t& out) {
+    if (!o.Has(key) || o.Get(key).IsUndefined()) return;
+    const double v = o.Get(key).ToNumber().DoubleValue();
+    if (!(v >= static_cast<double>(min) && v <= 9.0e15)) {
+      throw Napi::RangeError::New(env,
+                                  std::string("signalConfig.") + key + " must be a number >= " + std::to_string(min));
+    }
+    out = static_cast<int64_t>(v);
+  };
+  auto list = [&](const char* key, std::vector<int64_t>& out) {
+    if (!o.Has(key) || o.Get(key).IsUndefined()) return;
+    if (!o.Get(key).IsArray())
+      throw Napi::TypeError::New(env, std::string("signalConfig.") + key + " must be an array");
+    auto a = o.Get(key).As<Napi::Array>();
+    if (a.Length() > 8)
+      throw Napi::RangeError::New(env, std::string("signalConfig.") + key + " takes at most 8 values");
+    out.clear();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      const double v = a.Get(i).ToNumber().DoubleValue();
+      if (!(v > 0 && v <= 9.0e15)) {
+        throw Napi::RangeError::New(env, std::string("signalConfig.") + key + " values must be positive µs");
+      }
+      out.push_back(static_cast<int64_t>(v));
+    }
+  };
+  int64_t depth = c.depthLevels;
+  integer("depthLevels", 1, depth);
+  if (depth > 1000) throw Napi::RangeError::New(env, "signalConfig.depthLevels must be at most 1000");
+  c.depthLevels = static_cast<uint32_t>(depth);
+  list("tradeWindowsUs", c.tradeWindowsUs);
+  list("emaHalfLivesUs", c.emaHalfLivesUs);
+  list("barIntervalsUs", c.barIntervalsUs);
+  integer("ofiWindowUs", 1, c.ofiWindowUs);
+  integer("latenessUs", 0, c.latenessUs);
+  integer("idleTimeoutUs", 0, c.idleTimeoutUs);
+  integer("reviseHorizonUs", 0, c.reviseHorizonUs);
+  integer("quoteStaleUs", 0, c.quoteStaleUs);
+  if (o.Has("latePolicy") && !o.Get("latePolicy").IsUndefined()) {
+    const std::string policy = o.Get("latePolicy").ToString().Utf8Value();
+    if (policy == "drop") {
+      c.latePolicy = signals::LatePolicy::Drop;
+    } else if (policy == "revise") {
+      c.latePolicy = signals::LatePolicy::Revise;
+    } else {
+      throw Napi::TypeError::New(env, "signalConfig.latePolicy must be 'drop' or 'revise'");
+    }
+  }
 }
 
 class Engine : public Napi::ObjectWrap<Engine> {
@@ -84,6 +137,9 @@ class Engine : public Napi::ObjectWrap<Engine> {
       }
       if (options.Has("signals") && !options.Get("signals").IsUndefined()) {
         config.signals = options.Get("signals").ToBoolean().Value();
+      }
+      if (options.Has("signalConfig") && options.Get("signalConfig").IsObject()) {
+        readSignalConfig(env, options.Get("signalConfig").As<Napi::Object>(), config.signal);
       }
       if (options.Has("bookVerdicts") && !options.Get("bookVerdicts").IsUndefined()) {
         config.book.emitVerdicts = options.Get("bookVerdicts").ToBoolean().Value();

@@ -6,6 +6,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   start: { summary: 'run the whole product on embedded defaults', load: async () => import('./start.js') },
   normalize: { summary: 'raw frames → canonical events (JSON Lines)', load: async () => import('./normalize.js') },
   book: { summary: 'raw frames → order-book verdicts and top of book', load: async () => import('./book.js') },
+  signals: { summary: 'raw frames → signal records (JSON Lines)', load: async () => import('./signals.js') },
   kafka: { summary: 'start|stop|status the local Apache Kafka broker', load: async () => import('./kafka.js') },
   simulate: { summary: 'local exchange simulator with fault injection', load: async () => import('./simulate.js') },
   record: { summary: 'record venue feeds to a capture file (JSON Lines)', load: async () => import('./record.js') },

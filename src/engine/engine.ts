@@ -1,5 +1,6 @@
 // The JS face of the native engine: owns the two rings and the native object,
 // checks arguments, and guarantees close() joins the native thread.
+import type { SignalConfig } from '../reference/signals/engine';
 import { loadAddon, type NativeEngine, type NativeEngineStats } from './native';
 import { createRingBuffer, RingReader, RingWriter, ringStats } from './ring';
 
@@ -17,6 +18,7 @@ export interface EngineOptions {
   /** normalize: book stage options (docs/books.md). */
   books?: boolean;
   signals?: boolean;
+  signalConfig?: Partial<SignalConfig>;
   bookVerdicts?: boolean;
   krakenDepth?: number;
   staleAfterMs?: number;
@@ -51,6 +53,7 @@ export class Engine {
       maxFrameBytes: options.maxFrameBytes,
       books: options.books,
       signals: options.signals,
+      signalConfig: options.signalConfig,
       bookVerdicts: options.bookVerdicts,
       krakenDepth: options.krakenDepth,
       staleAfterMs: options.staleAfterMs,

@@ -2,6 +2,7 @@
 // and why, because a missing or stale .node is the commonest install problem.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SignalConfig } from '../reference/signals/engine';
 
 export interface NativeEngineOptions {
   pipeline?: 'echo' | 'normalize';
@@ -11,6 +12,8 @@ export interface NativeEngineOptions {
   books?: boolean;
   /** normalize: compute the default signals (default true). */
   signals?: boolean;
+  /** Signal parameters (µs), the shape of SignalConfig in src/reference/signals. */
+  signalConfig?: Partial<SignalConfig>;
   /** Emit a book_verdict record for every book update (`tickwire book`). */
   bookVerdicts?: boolean;
   /** Depth Kraken books are cut to after each update: the subscribed depth (default 10). */
