@@ -112,3 +112,17 @@ test('a frame above --max-frame-bytes is rejected as oversized by both engines',
     assert.equal(event.sample, big.slice(0, 96));
   }
 });
+
+test('a reader that closes the pipe early ends the command quietly (no EPIPE crash)', () => {
+  const input = Array.from(
+    { length: 20_000 },
+    (_, i) => `{"e":"trade","E":1,"s":"BNBBTC","t":${i},"p":"0.001","q":"1","T":1,"m":true}`,
+  ).join('\n');
+  const r = spawnSync('bash', ['-c', `node ${join(root, 'bin', 'tickwire.js')} normalize --venue binance | head -1`], {
+    input,
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout.trim().split('\n').length, 1);
+  assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
+});
