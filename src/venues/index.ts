@@ -1,12 +1,5 @@
 // Venue connectors: WebSocket feeds into the input ring (docs/connectors.md).
-export {
-  FeedManager,
-  createConnector,
-  parseFeedConfig,
-  simulatorVenueUrls,
-  RESYNC_RECORD_TYPE,
-  RESYNC_REASONS,
-} from './manager';
+export { FeedManager, createConnector, parseFeedConfig, simulatorVenueUrls, RESYNC_RECORD_TYPE } from './manager';
 export type { FeedManagerConfig, FeedManagerOptions } from './manager';
 export { Connector, nowNs, type ConnectionInfo } from './connection';
 export { BinanceConnector, BinanceFuturesConnector } from './binance';

@@ -1,6 +1,7 @@
 // FeedManager: builds one connector per configured venue, owns them, routes
 // the engine's resync requests (output records of type 24) to the right
 // connector, and closes every socket and timer on close().
+import { BOOK_REASONS, BOOK_RECORD_TYPES } from '../engine/book-records';
 import { EventEmitter } from 'node:events';
 import { VENUES, isVenueId, venueFromCode, type VenueId } from '../events';
 import type { RecordDecoder } from '../engine/records';
@@ -27,17 +28,7 @@ import {
 } from './types';
 
 /** Output record type of a resync request (native/book/records.h kResync): aux = symbol id, flags = reason. */
-export const RESYNC_RECORD_TYPE = 24;
-/** native/book/records.h BookReason, in order. */
-export const RESYNC_REASONS = [
-  'snapshot',
-  'gap',
-  'checksum_mismatch',
-  'crossed',
-  'bad_level',
-  'stale',
-  'resumed',
-] as const;
+export const RESYNC_RECORD_TYPE = BOOK_RECORD_TYPES.resync;
 
 export interface FeedManagerConfig {
   venues: Partial<Record<VenueId, VenueConfig>>;
@@ -192,7 +183,7 @@ export class FeedManager extends EventEmitter {
       this.log.warn({ venue: record.venue, symbolId: record.aux }, 'resync record for an unknown venue or symbol');
       return true;
     }
-    void this.resync(venue, symbol, RESYNC_REASONS[record.flags & 0xff] ?? `reason ${record.flags}`);
+    void this.resync(venue, symbol, BOOK_REASONS[record.flags & 0xff] ?? `reason ${record.flags}`);
     return true;
   }
 
