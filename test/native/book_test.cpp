@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "book/books.h"
 #include "book/crc32.h"
 #include "book/sync.h"
 
@@ -189,9 +190,63 @@ void depthIsTruncatedToTheSubscribedDepth() {
   CHECK(sync.book().bids().at(2).px == 980);
 }
 
+// Decodes the book-stage records the manager wrote into a ring.
+struct Seen {
+  std::vector<uint16_t> types;
+  std::vector<uint32_t> flags;
+};
+Seen drain(ring::Reader& r) {
+  Seen seen;
+  ring::RecordView v{};
+  while (r.next(v)) {
+    seen.types.push_back(v.type);
+    seen.flags.push_back(v.flags);
+  }
+  r.release();
+  return seen;
+}
+
+void managerReportsTransitionsResyncsAndStaleness() {
+  std::vector<uint8_t> mem(ring::kHeaderBytes + (1u << 16));
+  ring::initialize(mem.data(), mem.size());
+  ring::Writer w(mem.data(), 1u << 16);
+  ring::Reader r(mem.data(), 1u << 16);
+  BookConfig config;
+  config.staleAfterUs = 5'000'000;
+  BookManager books(config);
+  Updates snap, d;
+  snap.bid("10", "1").ask("11", "1");
+  d.bid("10.5", "2");
+  const uint16_t bybit = 6;
+  CHECK(books.apply(bybit, 7, 1, 1'000'000, snap.snapshot(100, true), w) == Verdict::Snapshot);
+  w.flush();
+  Seen s = drain(r);
+  CHECK(s.types.size() == 1 && s.types[0] == records::kBookStatus);
+  CHECK(s.flags[0] == static_cast<uint32_t>(BookState::Valid));
+  // No update for longer than staleAfterUs: STALE; the next update makes it VALID again.
+  books.checkStale(7'000'000, w);
+  w.flush();
+  s = drain(r);
+  CHECK(s.types.size() == 1 && s.flags[0] == static_cast<uint32_t>(BookState::Stale));
+  CHECK(books.apply(bybit, 7, 2, 7'100'000, d.delta(101, 0), w) == Verdict::Apply);
+  w.flush();
+  s = drain(r);
+  CHECK(s.types.size() == 1 && s.flags[0] == static_cast<uint32_t>(BookState::Valid));
+  // A gap: RESYNCING, and one resync request for this instrument only.
+  CHECK(books.apply(bybit, 7, 3, 7'200'000, d.delta(105, 0), w) == Verdict::Gap);
+  w.flush();
+  s = drain(r);
+  CHECK(s.types.size() == 2 && s.types[0] == records::kBookStatus && s.types[1] == records::kResync);
+  CHECK(s.flags[0] == static_cast<uint32_t>(BookState::Resyncing));
+  CHECK(s.flags[1] == static_cast<uint32_t>(records::BookReason::Gap));
+  CHECK(books.gaps() == 1 && books.resyncs() == 1 && books.lostRecords() == 0);
+  CHECK(books.find(bybit, 8) == nullptr);
+}
+
 }  // namespace
 
 int main() {
+  managerReportsTransitionsResyncsAndStaleness();
   crcMatchesZlib();
   krakenDocExampleChecksum();
   okxDocSampleChecksum();
