@@ -19,6 +19,7 @@ import { normalizeFrames, type NormalizeFramesOptions } from '../../src/engine/n
 import { FRAME_RECORD_TYPE, RecordDecoder } from '../../src/engine/records';
 import { ReferenceNormalizer } from '../../src/reference/index';
 import { DEFAULT_RECV_TS, checkCase, loadFixtureCases, type FixtureCase, type NormalizeFn } from '../support/fixtures';
+import { mutateOneField } from '../support/mutate';
 
 const RECV_TS = 1_700_000_000_123_456;
 const utf8 = new TextEncoder();
@@ -407,28 +408,3 @@ describe('native normalize agrees with the TS reference event by event', () => {
     );
   });
 });
-
-/** Replaces the `pick`-th (mod count) object member or array element, depth first. */
-function mutateOneField(root: unknown, replacement: unknown, pick: number): void {
-  const slots: Array<[Record<string, unknown> | unknown[], string | number]> = [];
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v))
-      v.forEach((x, i) => {
-        slots.push([v, i]);
-        visit(x);
-      });
-    else if (typeof v === 'object' && v !== null) {
-      const o = v as Record<string, unknown>;
-      for (const k of Object.keys(o)) {
-        slots.push([o, k]);
-        visit(o[k]);
-      }
-    }
-  };
-  visit(root);
-  const slot = slots[pick % Math.max(slots.length, 1)];
-  if (slot === undefined) return;
-  const [holder, key] = slot;
-  if (Array.isArray(holder)) holder[key as number] = replacement;
-  else holder[key as string] = replacement;
-}

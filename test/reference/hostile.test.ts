@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { MARKETS, VENUES, type CanonicalEvent, type Market, type RejectReason, type VenueId } from '../../src/events';
 import { ReferenceNormalizer } from '../../src/reference/index';
 import { loadFixtureCases } from '../support/fixtures';
+import { mutateOneField } from '../support/mutate';
 
 const engine = new ReferenceNormalizer();
 const utf8 = new TextEncoder();
@@ -306,28 +307,3 @@ describe('normalize never throws', () => {
     );
   });
 });
-
-/** Replaces the `pick`-th (mod count) object member or array element, depth first. */
-function mutateOneField(root: unknown, replacement: unknown, pick: number): void {
-  const slots: Array<[Record<string, unknown> | unknown[], string | number]> = [];
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v))
-      v.forEach((x, i) => {
-        slots.push([v, i]);
-        visit(x);
-      });
-    else if (typeof v === 'object' && v !== null) {
-      const o = v as Record<string, unknown>;
-      for (const k of Object.keys(o)) {
-        slots.push([o, k]);
-        visit(o[k]);
-      }
-    }
-  };
-  visit(root);
-  const slot = slots[pick % Math.max(slots.length, 1)];
-  if (slot === undefined) return;
-  const [holder, key] = slot;
-  if (Array.isArray(holder)) holder[key as number] = replacement;
-  else holder[key as string] = replacement;
-}
