@@ -44,6 +44,9 @@ export interface ModelOptions {
   maxLevels?: number;
 }
 
+/** Trades every model keeps for REST trade endpoints and subscription snapshots (at least this many). */
+export const TRADE_HISTORY = 1000;
+
 export class SymbolModel {
   readonly book = new OrderBook();
   private fair: number;
@@ -205,7 +208,8 @@ export class SymbolModel {
     this.lastSize = t.size;
     this.lastSide = t.side;
     this.recentTrades.push(t);
-    if (this.recentTrades.length > 100) this.recentTrades.splice(0, this.recentTrades.length - 50);
+    // REST trade history: the last TRADE_HISTORY trades at least (trimmed in batches).
+    if (this.recentTrades.length >= 2 * TRADE_HISTORY) this.recentTrades.splice(0, TRADE_HISTORY);
   }
 
   /** Last `n` trades, newest last. */

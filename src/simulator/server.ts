@@ -60,6 +60,9 @@ export interface VenueUrls {
   rest: string;
   /** Bybit linear (perpetual) endpoint. */
   wsPerp?: string;
+  /** Binance futures, 2026 layout: the `/public` (depth, bookTicker) and `/market` (trade, markPrice) bases. */
+  wsPublic?: string;
+  wsMarket?: string;
 }
 
 export interface SimulatorStats {
@@ -554,6 +557,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const base = `127.0.0.1:${boundPort}/${v}`;
     urls[v] = { ws: `ws://${base}${WS_PATHS[v]}`, rest: `http://${base}` };
     if (v === 'bybit') urls[v]!.wsPerp = `ws://${base}/v5/public/linear`;
+    if (v === 'binance-futures') {
+      urls[v]!.wsPublic = `ws://${base}/public/ws`;
+      urls[v]!.wsMarket = `ws://${base}/market/ws`;
+    }
   }
 
   const api: Simulator = {

@@ -2,6 +2,9 @@
 // streams (`/stream`, frames wrapped as {"stream","data"}) with SUBSCRIBE
 // messages; REST depth snapshots for book resyncs (written to the ring as
 // {"rest":<body>,"symbol":"BTCUSDT"}) and /trades for trade backfill.
+// Futures use the 2026 endpoint split by default: depth and bookTicker on
+// `/public/stream`, trade and markPrice on `/market/stream`, one connection
+// set each (`endpoints: 'legacy'` puts everything on `/stream` again).
 import { sleep } from './backoff';
 import { ascii, indexWithin, startsWith, valueAfter } from './bytes';
 import {
@@ -18,7 +21,12 @@ import {
   type VenueDefaults,
 } from './connection';
 import { canonicalOf, parseCanonicalSymbol } from './symbols';
+import type { Market } from '../events';
 import type { ConnectorOptions, FeedChannel, Instrument } from './types';
+
+const FUTURES_HOST = 'wss://fstream.binance.com';
+/** Futures streams served by the `/public` endpoint in the split layout; everything else is on `/market`. */
+const PUBLIC_CHANNELS: ReadonlySet<FeedChannel> = new Set(['book', 'bbo']);
 
 const P_STREAM = ascii('{"stream":"');
 const P_SHUTDOWN_WRAPPED = ascii('{"stream":"!serverShutdown"');
@@ -48,9 +56,16 @@ class BinanceBase extends Connector {
     this.venue = futures ? 'binance-futures' : 'binance';
   }
 
+  /** Futures in the 2026 layout (separate `/public` and `/market` endpoints). */
+  private get split(): boolean {
+    return this.futures && this.opts.endpoints !== 'legacy';
+  }
+
   protected defaults(): VenueDefaults {
     return {
-      wsUrl: this.futures ? 'wss://fstream.binance.com/stream' : 'wss://stream.binance.com:9443/stream',
+      wsUrl: this.futures
+        ? `${FUTURES_HOST}${this.split ? '/market' : ''}/stream`
+        : 'wss://stream.binance.com:9443/stream',
       restUrl: this.futures ? 'https://fapi.binance.com' : 'https://api.binance.com',
       channels: this.futures ? ['trades', 'book', 'bbo', 'mark'] : ['trades', 'book', 'bbo'],
       limits: { streamsPerConnection: 1024, argsPerRequest: 200, requestsPerSecond: this.futures ? 10 : 5 },
@@ -72,9 +87,23 @@ class BinanceBase extends Connector {
     });
   }
 
+  protected override wsUrl(market: Market, endpoint?: string): string {
+    if (endpoint !== 'public') return super.wsUrl(market);
+    if (this.opts.wsUrlPublic !== undefined) return this.opts.wsUrlPublic;
+    const marketUrl = this.opts.wsUrl;
+    if (marketUrl === undefined) return `${FUTURES_HOST}/public/stream`;
+    // A configured /market URL implies its /public sibling; any other URL is taken to serve every stream.
+    return marketUrl.replace('/market/', '/public/');
+  }
+
   protected topicsFor(inst: Instrument, channel: FeedChannel): Topic[] {
     const lower = inst.venueSymbol.toLowerCase();
-    const t = (name: string): Topic[] => [{ name, channel, instrument: inst, market: inst.market }];
+    const endpoint = this.split ? (PUBLIC_CHANNELS.has(channel) ? 'public' : 'market') : undefined;
+    const t = (name: string): Topic[] => [
+      endpoint === undefined
+        ? { name, channel, instrument: inst, market: inst.market }
+        : { name, channel, instrument: inst, market: inst.market, endpoint },
+    ];
     switch (channel) {
       case 'trades':
         return t(`${lower}@trade`);

@@ -2,18 +2,25 @@
 // message, the `heartbeats` channel on every connection (it also keeps quiet
 // channels open), and the per-connection `sequence_num`: a jump means a lost
 // message, so every level2 product of that connection is resubscribed.
-import { ascii, indexWithin, startsWith, valueAfter } from './bytes';
+// market_trades trade_ids are sequential per product. After a reconnect the
+// subscription snapshot (the latest trades) is cut to the trades not seen
+// before; a gap older than the snapshot is filled from REST
+// /api/v3/brokerage/market/products/{id}/ticker?limit=… (the last N trades).
+import { allIntsAfter, ascii, indexWithin, startsWith, valueAfter } from './bytes';
 import {
   Connector,
   SNAPSHOT,
   asArray,
   asRecord,
   asString,
+  type Backfill,
   type ControlKind,
   type FeedConnection,
   type OverlapKey,
+  type ReplayPart,
   type SubscribeRequest,
   type Topic,
+  type TradeIds,
   type VenueDefaults,
 } from './connection';
 import { canonicalOf } from './symbols';
@@ -29,6 +36,9 @@ const N_TIMESTAMP = ascii('"timestamp":');
 const N_PRODUCT = ascii('"product_id":');
 const N_TRADE_ID = ascii('"trade_id":');
 const N_COUNTER = ascii('"heartbeat_counter":');
+const P_MARKET_TRADES = ascii('{"channel":"market_trades"');
+/** Trades asked of the REST ticker endpoint (the last N; there is no paging back by id). */
+const REST_TRADES = 1000;
 
 const CHANNEL_NAMES: Record<Exclude<FeedChannel, 'mark'>, string> = {
   trades: 'market_trades',
@@ -120,6 +130,76 @@ export class CoinbaseAdvancedConnector extends Connector {
     if (channel === 'market_trades') return `mt:${valueAfter(frame, N_PRODUCT)}|${valueAfter(frame, N_TRADE_ID)}`;
     // Envelopes differ per connection (sequence_num): key by channel, product and timestamp.
     return `${channel}:${valueAfter(frame, N_PRODUCT)}|${valueAfter(frame, N_TIMESTAMP)}`;
+  }
+
+  protected override tradeIds(frame: Buffer): TradeIds | null {
+    if (!startsWith(frame, P_MARKET_TRADES)) return null;
+    // One product per market_trades message (as Coinbase sends them).
+    const symbol = valueAfter(frame, N_PRODUCT);
+    const ids = allIntsAfter(frame, N_TRADE_ID);
+    if (symbol === undefined || ids.length === 0) return null;
+    const out: TradeIds = { symbol, first: Math.min(...ids), last: Math.max(...ids) };
+    if (indexWithin(frame, N_SNAPSHOT, 256) >= 0) out.replay = true;
+    return out;
+  }
+
+  /** A replayed snapshot after a reconnect: only the trades above `afterId`, envelope kept. */
+  protected override tradesAfter(frame: Buffer, afterId: number): ReplayPart | null {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(frame.toString('utf8'));
+    } catch {
+      return null;
+    }
+    const root = asRecord(msg);
+    let kept = 0;
+    const events = asArray(root.events).map((ev) => {
+      const e = asRecord(ev);
+      const trades = asArray(e.trades).filter((t) => {
+        const id = Number(asRecord(t).trade_id);
+        return Number.isSafeInteger(id) && id > afterId;
+      });
+      kept += trades.length;
+      return { ...e, trades };
+    });
+    return { text: JSON.stringify({ ...root, events }), trades: kept };
+  }
+
+  protected override async fetchBackfill(inst: Instrument, afterId: number, beforeId: number): Promise<Backfill> {
+    const id = encodeURIComponent(inst.venueSymbol);
+    const url = `${this.restBase}/api/v3/brokerage/market/products/${id}/ticker?limit=${REST_TRADES}`;
+    const body = asRecord(JSON.parse(await this.rest.get(url)));
+    let oldest = Infinity;
+    const trades: Array<{ id: number; text: string }> = [];
+    for (const item of asArray(body.trades)) {
+      const r = asRecord(item);
+      const tid = asString(r.trade_id);
+      const n = Number(tid);
+      if (tid === undefined || !Number.isSafeInteger(n)) continue;
+      oldest = Math.min(oldest, n);
+      if (n <= afterId || n >= beforeId) continue;
+      const time = asString(r.time) ?? '';
+      // `side` names the maker, as in market_trades.
+      const trade = {
+        product_id: inst.venueSymbol,
+        trade_id: tid,
+        price: asString(r.price) ?? '0',
+        size: asString(r.size) ?? '0',
+        time,
+        side: asString(r.side) ?? '',
+      };
+      trades.push({
+        id: n,
+        text: JSON.stringify({
+          channel: 'market_trades',
+          client_id: '',
+          timestamp: time,
+          events: [{ type: 'update', trades: [trade] }],
+        }),
+      });
+    }
+    trades.sort((a, b) => a.id - b.id);
+    return { frames: trades.map((t) => t.text), trades: trades.length, complete: oldest <= afterId + 1 };
   }
 
   protected async listInstruments(): Promise<Instrument[]> {

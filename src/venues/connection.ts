@@ -15,6 +15,7 @@ import { DEFAULT_REST, RestClient } from './rest';
 import { SymbolMap, derivedInstruments, parseCanonicalSymbol, selectInstruments } from './symbols';
 import {
   FLAG_BACKFILLED,
+  emptyCounters,
   silentLogger,
   type BackoffOptions,
   type ConnectorCounters,
@@ -24,6 +25,7 @@ import {
   type FeedStatusEvent,
   type FrameSink,
   type Instrument,
+  type InstrumentStatus,
   type KeepAliveOptions,
   type Logger,
   type RestOptions,
@@ -50,6 +52,12 @@ export interface Topic {
   channel: FeedChannel | 'heartbeat';
   instrument: Instrument | null;
   market: Market;
+  /**
+   * Which of the venue's WebSocket endpoints serves it, where one market has
+   * several (Binance futures `public` / `market`); topics of different
+   * endpoints never share a connection. Undefined = the market's only one.
+   */
+  endpoint?: string;
 }
 
 export interface SubscribeRequest {
@@ -69,6 +77,27 @@ export interface TradeIds {
   symbol: string;
   first: number;
   last: number;
+  /** Time of the trade with the `last` id (epoch ms), where the venue's REST history is searched by time (Kraken). */
+  lastMs?: number;
+  /**
+   * The frame replays trades made before it was sent (a subscription snapshot,
+   * Coinbase Advanced `market_trades`): right after a reconnect it is passed
+   * to `tradesAfter` instead of being forwarded as is.
+   */
+  replay?: boolean;
+}
+
+/** Where the trades seen last before a lost connection stopped. */
+export interface TradeMark {
+  id: number;
+  /** Epoch ms of that trade, when the venue's frames tell it (`TradeIds.lastMs`). */
+  ms?: number;
+}
+
+/** What `fetchBackfill` knows about the gap besides its ids. */
+export interface BackfillContext {
+  /** Epoch ms of the last trade seen before the gap (`TradeIds.lastMs`), if known. */
+  afterMs?: number;
 }
 
 export interface Backfill {
@@ -77,6 +106,13 @@ export interface Backfill {
   trades: number;
   /** The REST reply reached back to the last id seen before the gap. */
   complete: boolean;
+}
+
+/** The new part of a replayed trade frame (`tradesAfter`). */
+export interface ReplayPart {
+  /** A frame in the venue's own format with only the trades whose id is above the last one seen. */
+  text: string;
+  trades: number;
 }
 
 export interface VenueDefaults {
@@ -119,10 +155,11 @@ class FeedConnection {
   sendQueue: SendQueue | undefined;
   retained: Buffer[] | null;
   retainedAt = 0;
-  tradeWatch: Map<string, number> | null = null;
+  tradeWatch: Map<string, TradeMark> | null = null;
   tradeWatchUntil = 0;
   /** Coinbase Advanced: last `sequence_num`. */
   lastSeqNum = -1;
+  url = '';
 
   constructor(
     readonly slot: Slot,
@@ -151,21 +188,49 @@ class Slot {
   reconnectPending = false;
   /** Overlap dedup: keys of frames already forwarded while two connections are open. */
   seen: Set<string> | null = null;
-  lastTradeIds = new Map<string, number>();
+  lastTradeIds = new Map<string, TradeMark>();
 
   constructor(
     readonly index: number,
     readonly market: Market,
     readonly topics: Topic[],
+    readonly endpoint: string | undefined,
   ) {}
 }
+
+/** Per-instrument counters and the last instrument-level state (`instrumentStatus()`). */
+interface InstrumentStats {
+  resyncs: number;
+  backfilledTrades: number;
+  backfillGaps: number;
+  backfillTradesUnfilled: number;
+  /** State of the last instrument-level status event (a ring-full `stale`, a resync's `subscribed`). */
+  state: FeedState | undefined;
+  reason: string | undefined;
+  ts: number;
+}
+
+/** Worse states sort higher (an instrument is as bad as the worst connection carrying it). */
+const STATE_RANK: Record<FeedState, number> = {
+  subscribed: 0,
+  open: 1,
+  connecting: 2,
+  reconnecting: 3,
+  stale: 4,
+  closed: 5,
+};
 
 export interface ConnectionInfo {
   id: number;
   market: Market;
+  /** The venue endpoint where a market has several (Binance futures `public` / `market`). */
+  endpoint?: string;
+  url: string;
   state: FeedState;
   primary: boolean;
   topics: string[];
+  /** Epoch ms when the socket opened (0 = not yet). */
+  openedAt: number;
 }
 
 export abstract class Connector extends EventEmitter {
@@ -176,25 +241,15 @@ export abstract class Connector extends EventEmitter {
   protected symbols = new SymbolMap([]);
   protected readonly rest: RestClient;
   protected readonly abort = new AbortController();
-  private readonly stats: ConnectorCounters = {
-    frames: 0,
-    bytes: 0,
-    drops: 0,
-    reconnects: 0,
-    resyncs: 0,
-    backfilledTrades: 0,
-    duplicates: 0,
-    stale: 0,
-    rotations: 0,
-    restRetries: 0,
-    connectionsOpen: 0,
-  };
+  private readonly stats: ConnectorCounters = emptyCounters();
+  private readonly instStats = new Map<string, InstrumentStats>();
   private slots: Slot[] = [];
   private closing = false;
   private started = false;
   private readonly bucket: TokenBucket;
   private resyncChain: Promise<void> = Promise.resolve();
   private readonly resyncPending = new Map<string, Promise<void>>();
+  private resyncRunning: string | undefined;
   private backfillChain: Promise<void> = Promise.resolve();
   private dropLog = { at: 0, count: 0 };
   private readonly ringFullResyncAt = new Map<string, number>();
@@ -247,8 +302,21 @@ export abstract class Connector extends EventEmitter {
   protected tradeIds(_frame: Buffer): TradeIds | null {
     return null;
   }
-  /** Trades with afterId < id < beforeId from REST, as frames. */
-  protected async fetchBackfill(_inst: Instrument, _afterId: number, _beforeId: number): Promise<Backfill | null> {
+  /** Trades with afterId < id < beforeId from REST, as frames (null: the venue has no REST trades endpoint). */
+  protected async fetchBackfill(
+    _inst: Instrument,
+    _afterId: number,
+    _beforeId: number,
+    _ctx: BackfillContext,
+  ): Promise<Backfill | null> {
+    return null;
+  }
+  /**
+   * A replayed trade frame (`TradeIds.replay`, or one that repeats ids already
+   * seen) right after a reconnect: the same frame with only the trades whose
+   * id is above `afterId`, written with flag 0x100. Null: forward it as is.
+   */
+  protected tradesAfter(_frame: Buffer, _afterId: number): ReplayPart | null {
     return null;
   }
   /** A REST book snapshot frame for `inst`, or null when the venue resyncs by resubscribing. */
@@ -268,7 +336,8 @@ export abstract class Connector extends EventEmitter {
   protected get restBase(): string {
     return (this.opts.restUrl ?? this.defaults().restUrl).replace(/\/+$/, '');
   }
-  protected wsUrl(market: Market): string {
+  /** The WebSocket URL of a connection for `market` (and `endpoint`, where a venue has several). */
+  protected wsUrl(market: Market, _endpoint?: string): string {
     const d = this.defaults();
     if (market === 'perp' && (this.opts.wsUrlPerp ?? d.wsUrlPerp)) return (this.opts.wsUrlPerp ?? d.wsUrlPerp)!;
     return this.opts.wsUrl ?? d.wsUrl;
@@ -318,24 +387,35 @@ export abstract class Connector extends EventEmitter {
     if (this.closing) return;
     this.symbols = new SymbolMap(instruments);
     const channels = this.opts.channels ?? this.defaults().channels;
-    const byMarket = new Map<Market, Topic[]>();
+    // One connection set per market and endpoint.
+    const groups = new Map<string, { market: Market; endpoint: string | undefined; topics: Topic[] }>();
     const names = new Set<string>();
     for (const inst of instruments) {
+      this.instStats.set(inst.canonical, {
+        resyncs: 0,
+        backfilledTrades: 0,
+        backfillGaps: 0,
+        backfillTradesUnfilled: 0,
+        state: undefined,
+        reason: undefined,
+        ts: 0,
+      });
       for (const ch of channels) {
         for (const t of this.topicsFor(inst, ch)) {
           const key = `${t.market}|${t.name}`;
           if (names.has(key)) continue;
           names.add(key);
-          const list = byMarket.get(t.market) ?? [];
-          list.push(t);
-          byMarket.set(t.market, list);
+          const g = `${t.market}|${t.endpoint ?? ''}`;
+          let group = groups.get(g);
+          if (!group) groups.set(g, (group = { market: t.market, endpoint: t.endpoint, topics: [] }));
+          group.topics.push(t);
         }
       }
     }
     const perConn = this.limits.streamsPerConnection;
-    for (const [market, topics] of byMarket) {
-      for (const group of this.chunk(topics, perConn)) {
-        this.slots.push(new Slot(this.slots.length, market, this.connectionTopics(group)));
+    for (const { market, endpoint, topics } of groups.values()) {
+      for (const part of this.chunk(topics, perConn)) {
+        this.slots.push(new Slot(this.slots.length, market, this.connectionTopics(part), endpoint));
       }
     }
     if (this.slots.length === 0) this.log.warn({ venue: this.venue }, 'nothing to subscribe');
@@ -347,22 +427,75 @@ export abstract class Connector extends EventEmitter {
     return this.symbols.all();
   }
 
+  /** Counters and gauges (plain numbers; `CONNECTOR_METRICS` tells which is which). */
   counters(): ConnectorCounters {
-    return { ...this.stats, restRetries: this.rest.retries };
+    let subscribed = 0;
+    for (const s of this.slots) for (const c of s.conns) if (c.state === 'subscribed') subscribed++;
+    return {
+      ...this.stats,
+      restRetries: this.rest.retries,
+      restRequests: this.rest.requests,
+      restErrors: this.rest.errors,
+      connectionsSubscribed: subscribed,
+      instruments: this.symbols.all().length,
+      resyncsPending: this.resyncPending.size + (this.resyncRunning ? 1 : 0),
+    };
   }
 
   connections(): ConnectionInfo[] {
     const out: ConnectionInfo[] = [];
     for (const s of this.slots) {
       for (const c of s.conns) {
-        out.push({
+        const info: ConnectionInfo = {
           id: c.id,
           market: s.market,
+          url: c.url,
           state: c.state,
           primary: s.primary === c,
           topics: s.topics.map((t) => t.name),
-        });
+          openedAt: c.openedAt,
+        };
+        if (s.endpoint !== undefined) info.endpoint = s.endpoint;
+        out.push(info);
       }
+    }
+    return out;
+  }
+
+  /** Per instrument: the state of the connections carrying it, resync and backfill counts (gauges). */
+  instrumentStatus(): InstrumentStatus[] {
+    const out: InstrumentStatus[] = [];
+    for (const inst of this.symbols.all()) {
+      const st = this.instStats.get(inst.canonical);
+      let state: FeedState = 'closed';
+      let rank = -1;
+      if (!this.closing) {
+        for (const s of this.slots) {
+          if (!s.topics.some((t) => t.instrument === inst)) continue;
+          const cs: FeedState = s.primary?.state ?? 'reconnecting';
+          if (STATE_RANK[cs] > rank) {
+            rank = STATE_RANK[cs];
+            state = cs;
+          }
+        }
+        if (rank < 0) state = 'closed';
+        if (st?.state === 'stale' && STATE_RANK.stale > STATE_RANK[state]) state = 'stale';
+      }
+      const e: InstrumentStatus = {
+        venue: this.venue,
+        symbol: inst.canonical,
+        venueSymbol: inst.venueSymbol,
+        market: inst.market,
+        state,
+        resyncPending: this.resyncPending.has(inst.canonical) || this.resyncRunning === inst.canonical,
+        resyncs: st?.resyncs ?? 0,
+        backfilledTrades: st?.backfilledTrades ?? 0,
+        backfillGaps: st?.backfillGaps ?? 0,
+        backfillTradesUnfilled: st?.backfillTradesUnfilled ?? 0,
+        lastEventTs: st?.ts ?? 0,
+      };
+      if (st?.reason !== undefined) e.lastReason = st.reason;
+      out.push(e);
     }
     return out;
   }
@@ -383,11 +516,14 @@ export abstract class Connector extends EventEmitter {
     const run = this.resyncChain.then(async () => {
       this.resyncPending.delete(inst.canonical);
       if (this.closing) return;
+      this.resyncRunning = inst.canonical;
       try {
         await this.doResync(inst, reason);
       } catch (err) {
         if (err instanceof AbortError || this.closing) return;
         this.log.error({ venue: this.venue, symbol: inst.canonical, reason, err: errText(err) }, 'resync failed');
+      } finally {
+        this.resyncRunning = undefined;
       }
       await sleep(this.opts.rest?.minIntervalMs ?? DEFAULT_REST.minIntervalMs, this.abort.signal).catch(
         () => undefined,
@@ -463,7 +599,8 @@ export abstract class Connector extends EventEmitter {
     slot.conns.push(c);
     if (slot.conns.length > 1 && slot.seen === null) slot.seen = this.recentKeys(slot.primary);
     this.status(c, 'connecting', why);
-    const url = this.wsUrl(slot.market);
+    const url = this.wsUrl(slot.market, slot.endpoint);
+    c.url = url;
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, {
@@ -752,6 +889,8 @@ export abstract class Connector extends EventEmitter {
     const slot = this.slots.find((s) => s.topics.some((t) => t.channel === 'book' && t.instrument === inst));
     const conn = slot?.primary;
     this.stats.resyncs++;
+    const st = this.instStats.get(inst.canonical);
+    if (st) st.resyncs++;
     const snapshot = await this.fetchSnapshot(inst);
     if (snapshot !== null) {
       const meta: RecordMeta = {
@@ -792,13 +931,20 @@ export abstract class Connector extends EventEmitter {
   private rememberTrades(slot: Slot, c: FeedConnection): void {
     const r = c.retained;
     if (r === null || !this.hasBackfill()) return;
-    const found = new Map<string, number>();
+    const found = new Map<string, TradeMark>();
     const n = Math.min(c.retainedAt, RETAIN);
     for (let i = 1; i <= n; i++) {
       const frame = r[(c.retainedAt - i) & RETAIN_MASK];
       if (!frame) continue;
       const t = this.tradeIds(frame);
-      if (t && !found.has(t.symbol)) found.set(t.symbol, t.last);
+      if (!t) continue;
+      const had = found.get(t.symbol);
+      // Frames are scanned newest first; a replayed snapshot can sit after newer ids, so keep the highest.
+      if (had === undefined || t.last > had.id) {
+        const mark: TradeMark = { id: t.last };
+        if (t.lastMs !== undefined) mark.ms = t.lastMs;
+        found.set(t.symbol, mark);
+      }
     }
     c.retained = null;
     if (found.size > 0) slot.lastTradeIds = found;
@@ -807,30 +953,87 @@ export abstract class Connector extends EventEmitter {
   /**
    * Right after a reconnect: the first trade frame per instrument decides
    * whether trades were missed. Frames with only old ids are dropped (a
-   * venue's replay of the last trade); a jump fetches the missing ones.
+   * venue's replay of the last trade); a replay that also holds new trades is
+   * cut to those (flag 0x100); a jump fetches the missing ones.
    * Returns false to drop the frame.
    */
   private watchTrades(slot: Slot, c: FeedConnection, frame: Buffer): boolean {
     const t = this.tradeIds(frame);
     if (t === null) return true;
     const watch = c.tradeWatch!;
-    const last = watch.get(t.symbol);
-    if (last === undefined) return true;
+    const mark = watch.get(t.symbol);
+    if (mark === undefined) return true;
+    const last = mark.id;
     if (t.last <= last) return false;
     watch.delete(t.symbol);
     if (watch.size === 0) c.tradeWatch = null;
-    if (t.first > last + 1) this.queueBackfill(slot, c, t.symbol, last, t.first);
+    if (t.first > last + 1) this.queueBackfill(slot, c, t.symbol, mark, t.first);
+    if (t.replay === true || t.first <= last) {
+      const part = this.tradesAfter(frame, last);
+      if (part !== null) {
+        this.writeReplayPart(slot, c, t.symbol, part);
+        return false;
+      }
+    }
     return true;
   }
 
-  private queueBackfill(slot: Slot, c: FeedConnection, venueSymbol: string, afterId: number, beforeId: number): void {
+  /** The new trades of a replayed frame, in its place, marked as recovered (flag 0x100). */
+  private writeReplayPart(slot: Slot, c: FeedConnection, venueSymbol: string, part: ReplayPart): void {
+    if (part.trades <= 0) {
+      this.stats.duplicates++;
+      return;
+    }
+    const buf = Buffer.from(part.text, 'utf8');
+    const meta: RecordMeta = {
+      type: FRAME_RECORD_TYPE,
+      venue: venueCode(this.venue),
+      aux: c.id,
+      flags: marketCode(slot.market) | FLAG_BACKFILLED,
+      recvNs: nowNs(),
+    };
+    if (c.retained !== null) c.retained[c.retainedAt++ & RETAIN_MASK] = buf;
+    if (!this.sink.write(meta, buf)) {
+      this.onRingFull(slot, c);
+      return;
+    }
+    this.stats.frames++;
+    this.stats.bytes += buf.length;
+    this.stats.backfilledTrades += part.trades;
+    const inst = this.symbols.venue(venueSymbol, slot.market);
+    const st = inst ? this.instStats.get(inst.canonical) : undefined;
+    if (st) st.backfilledTrades += part.trades;
+  }
+
+  private queueBackfill(slot: Slot, c: FeedConnection, venueSymbol: string, mark: TradeMark, beforeId: number): void {
     const inst = this.symbols.venue(venueSymbol, slot.market);
     if (!inst) return;
+    const afterId = mark.id;
+    const gap = beforeId - afterId - 1;
+    const st = this.instStats.get(inst.canonical);
+    this.stats.backfillGaps++;
+    if (st) st.backfillGaps++;
+    const unfilled = (missing: number, why: string): void => {
+      if (missing <= 0) return;
+      this.stats.backfillGapsUnfilled++;
+      this.stats.backfillTradesUnfilled += missing;
+      if (st) st.backfillTradesUnfilled += missing;
+      this.log.warn(
+        { venue: this.venue, symbol: inst.canonical, afterId, beforeId, missing },
+        `trade gap not filled completely: ${missing} of ${gap} trades missing (${why})`,
+      );
+    };
+    const ctx: BackfillContext = {};
+    if (mark.ms !== undefined) ctx.afterMs = mark.ms;
     this.backfillChain = this.backfillChain.then(async () => {
       if (this.closing) return;
       try {
-        const bf = await this.fetchBackfill(inst, afterId, beforeId);
-        if (bf === null || this.closing) return;
+        const bf = await this.fetchBackfill(inst, afterId, beforeId, ctx);
+        if (this.closing) return;
+        if (bf === null) {
+          unfilled(gap, 'the venue has no REST trades endpoint');
+          return;
+        }
         const meta: RecordMeta = {
           type: FRAME_RECORD_TYPE,
           venue: venueCode(this.venue),
@@ -838,26 +1041,32 @@ export abstract class Connector extends EventEmitter {
           flags: marketCode(slot.market) | FLAG_BACKFILLED,
           recvNs: 0n,
         };
+        let written = 0;
         for (const text of bf.frames) {
           meta.recvNs = nowNs();
-          if (!this.sink.write(meta, Buffer.from(text, 'utf8'))) {
+          const buf = Buffer.from(text, 'utf8');
+          if (!this.sink.write(meta, buf)) {
             this.stats.drops++;
             continue;
           }
+          written++;
           this.stats.frames++;
-          this.stats.bytes += text.length;
+          this.stats.bytes += buf.length;
         }
-        this.stats.backfilledTrades += bf.trades;
-        const msg = `backfilled ${bf.trades} trades between ids ${afterId} and ${beforeId}`;
-        if (!bf.complete)
-          this.log.warn(
-            { venue: this.venue, symbol: inst.canonical },
-            `${msg}: REST history did not reach back far enough`,
-          );
+        // Trades of frames the ring refused are lost too (frames hold one trade each, or all of them).
+        const trades = written === bf.frames.length ? bf.trades : bf.frames.length === bf.trades ? written : 0;
+        this.stats.backfilledTrades += trades;
+        if (st) st.backfilledTrades += trades;
+        const msg = `backfilled ${trades} of ${gap} trades between ids ${afterId} and ${beforeId}`;
+        unfilled(
+          gap - trades,
+          !bf.complete ? 'the REST history does not reach back far enough' : 'input ring full or ids missing at REST',
+        );
         this.status(c, c.state, msg, inst.canonical);
       } catch (err) {
         if (err instanceof AbortError || this.closing) return;
         this.log.error({ venue: this.venue, symbol: inst.canonical, err: errText(err) }, 'trade backfill failed');
+        unfilled(gap, `REST failed: ${errText(err)}`);
       }
     });
   }
@@ -867,6 +1076,14 @@ export abstract class Connector extends EventEmitter {
   protected status(c: FeedConnection, state: FeedState, reason?: string, symbol?: string): void {
     if (symbol === undefined) c.state = state;
     const e: FeedStatusEvent = { type: 'feed_status', venue: this.venue, connection: c.id, state, ts: nowUs() };
+    if (symbol !== undefined) {
+      const st = this.instStats.get(symbol);
+      if (st) {
+        st.state = state;
+        st.reason = reason;
+        st.ts = e.ts;
+      }
+    }
     if (reason !== undefined) e.reason = reason;
     if (symbol !== undefined) e.symbol = symbol;
     this.emit('status', e);

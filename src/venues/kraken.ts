@@ -2,16 +2,22 @@
 // symbol list (one ack per symbol), heartbeats while subscribed, app-level
 // `{"method":"ping"}` when idle, `status` maintenance as the planned-
 // disconnect notice; book resync = unsubscribe + subscribe (fresh snapshot).
-import { ascii, indexWithin, startsWith, valueAfter } from './bytes';
+// trade_id is sequential per pair: a gap after a reconnect is filled from
+// REST `GET /0/public/Trades?pair=…&since=…` (searched by time, paged).
+import { allIntsAfter, ascii, indexWithin, startsWith, valueAfter } from './bytes';
 import {
   Connector,
   SNAPSHOT,
+  asArray,
   asRecord,
   asString,
+  type Backfill,
+  type BackfillContext,
   type ControlKind,
   type OverlapKey,
   type SubscribeRequest,
   type Topic,
+  type TradeIds,
   type VenueDefaults,
 } from './connection';
 import { canonicalOf, krakenAsset } from './symbols';
@@ -28,12 +34,26 @@ const N_MAINTENANCE = ascii('"system":"maintenance"');
 const N_SNAPSHOT = ascii('"type":"snapshot"');
 const N_SYMBOL = ascii('"symbol":');
 const N_TRADE_ID = ascii('"trade_id":');
+const N_TIMESTAMP = ascii('"timestamp":');
+/** REST trades per request (Kraken's maximum `count`) and the most pages one backfill reads. */
+const TRADES_PER_PAGE = 1000;
+const MAX_PAGES = 10;
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+/** `1688669448.2042` (seconds, JSON number) → RFC3339 with µs, as the WebSocket writes it. */
+function rfc3339FromSeconds(seconds: number): string {
+  const us = Math.round(seconds * 1e6);
+  const iso = new Date(Math.floor(us / 1000)).toISOString(); // …T07:48:36.925Z
+  return `${iso.slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}Z`;
+}
 
 const CHANNEL_NAMES: Record<Exclude<FeedChannel, 'mark'>, string> = { trades: 'trade', book: 'book', bbo: 'ticker' };
 
 export class KrakenConnector extends Connector {
   readonly venue = 'kraken' as const;
   private requestId = 0;
+  /** WebSocket symbol (`BTC/USD`) → REST pair name (`XBTUSD`), from AssetPairs. */
+  private readonly restPairs = new Map<string, string>();
 
   protected defaults(): VenueDefaults {
     return {
@@ -104,6 +124,78 @@ export class KrakenConnector extends Connector {
     return null;
   }
 
+  protected override tradeIds(frame: Buffer): TradeIds | null {
+    if (!startsWith(frame, P_TRADE)) return null;
+    const symbol = valueAfter(frame, N_SYMBOL);
+    const ids = allIntsAfter(frame, N_TRADE_ID);
+    if (symbol === undefined || ids.length === 0) return null;
+    const last = Math.max(...ids);
+    const out: TradeIds = { symbol, first: Math.min(...ids), last };
+    // The time of the newest trade: REST history is searched by time (`since`).
+    const at = frame.lastIndexOf(N_TIMESTAMP);
+    const ms = at < 0 ? NaN : Date.parse(valueAfter(frame, N_TIMESTAMP, at) ?? '');
+    if (Number.isFinite(ms)) out.lastMs = ms;
+    if (indexWithin(frame, N_SNAPSHOT, 48) >= 0) out.replay = true;
+    return out;
+  }
+
+  /** The REST pair name: AssetPairs' altname, else derived (bitcoin is XBT at REST). */
+  private restPair(inst: Instrument): string {
+    const known = this.restPairs.get(inst.venueSymbol);
+    if (known !== undefined) return known;
+    const x = (a: string): string => (a === 'BTC' ? 'XBT' : a);
+    return `${x(inst.base)}${x(inst.quote)}`;
+  }
+
+  protected override async fetchBackfill(
+    inst: Instrument,
+    afterId: number,
+    beforeId: number,
+    ctx: BackfillContext,
+  ): Promise<Backfill> {
+    const pair = encodeURIComponent(this.restPair(inst));
+    // One second before the last trade seen: `since` is exclusive and in whole seconds here.
+    let since: string | undefined = ctx.afterMs !== undefined ? String(Math.floor(ctx.afterMs / 1000) - 1) : undefined;
+    let oldest = Infinity;
+    const trades = new Map<number, string>();
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const q = since === undefined ? '' : `&since=${since}`;
+      const body = asRecord(
+        JSON.parse(await this.rest.get(`${this.restBase}/0/public/Trades?pair=${pair}&count=${TRADES_PER_PAGE}${q}`)),
+      );
+      const errors = asArray(body.error);
+      if (errors.length > 0) throw new Error(`Trades: ${errors.map(String).join(', ')}`);
+      const result = asRecord(body.result);
+      const key = Object.keys(result).find((k) => k !== 'last');
+      const list = key === undefined ? [] : asArray(result[key]);
+      let newest = -Infinity;
+      for (const item of list) {
+        // [price, volume, time, "b"|"s", "m"|"l", misc, trade_id]
+        const row = asArray(item);
+        const id = Number(row[6]);
+        if (!Number.isSafeInteger(id)) continue;
+        if (page === 0) oldest = Math.min(oldest, id);
+        newest = Math.max(newest, id);
+        if (id <= afterId || id >= beforeId || trades.has(id)) continue;
+        const price = asString(row[0]) ?? '';
+        const qty = asString(row[1]) ?? '';
+        const time = Number(row[2]);
+        if (!DECIMAL.test(price) || !DECIMAL.test(qty) || !Number.isFinite(time)) continue;
+        const side = row[3] === 's' ? 'sell' : 'buy';
+        const ordType = row[4] === 'l' ? 'limit' : 'market';
+        trades.set(
+          id,
+          `{"channel":"trade","type":"update","data":[{"symbol":${JSON.stringify(inst.venueSymbol)},"side":"${side}","price":${price},"qty":${qty},"ord_type":"${ordType}","trade_id":${id},"timestamp":"${rfc3339FromSeconds(time)}"}]}`,
+        );
+      }
+      const next = asString(result.last);
+      if (newest >= beforeId - 1 || list.length < TRADES_PER_PAGE || next === undefined || next === since) break;
+      since = next;
+    }
+    const ids = [...trades.keys()].sort((a, b) => a - b);
+    return { frames: ids.map((id) => trades.get(id)!), trades: ids.length, complete: oldest <= afterId + 1 };
+  }
+
   protected async listInstruments(): Promise<Instrument[]> {
     const body = asRecord(JSON.parse(await this.rest.get(`${this.restBase}/0/public/AssetPairs`)));
     const out: Instrument[] = [];
@@ -114,6 +206,8 @@ export class KrakenConnector extends Connector {
       const [b, q] = wsname.split('/') as [string, string];
       const base = krakenAsset(b);
       const quote = krakenAsset(q);
+      const altname = asString(r.altname);
+      if (altname) this.restPairs.set(`${base}/${quote}`, altname);
       // WebSocket v2 spells bitcoin BTC.
       out.push({
         canonical: canonicalOf(base, quote, 'spot'),

@@ -11,18 +11,20 @@ import { BinanceConnector, BinanceFuturesConnector } from './binance';
 import { BybitConnector } from './bybit';
 import { CoinbaseConnector } from './coinbase';
 import { CoinbaseAdvancedConnector } from './coinbase-advanced';
-import type { Connector } from './connection';
+import type { ConnectionInfo, Connector } from './connection';
 import { KrakenConnector } from './kraken';
 import { OkxConnector } from './okx';
 import { parseCanonicalSymbol } from './symbols';
 import {
   FEED_CHANNELS,
+  emptyCounters,
   silentLogger,
   type ConnectorCounters,
   type ConnectorOptions,
   type FeedChannel,
   type FeedStatusEvent,
   type FrameSink,
+  type InstrumentStatus,
   type Logger,
   type VenueConfig,
 } from './types';
@@ -65,15 +67,17 @@ export function createConnector(venue: VenueId, opts: ConnectorOptions): Connect
 export function simulatorVenueUrls(
   prefix: string,
   venue: VenueId,
-): Pick<VenueConfig, 'wsUrl' | 'wsUrlPerp' | 'restUrl'> {
+): Pick<VenueConfig, 'wsUrl' | 'wsUrlPerp' | 'wsUrlPublic' | 'restUrl'> {
   const http = prefix.replace(/\/+$/, '').replace(/^ws(s?):/, 'http$1:');
   const ws = http.replace(/^http(s?):/, 'ws$1:');
   const base = `${ws}/${venue}`;
   const rest = `${http}/${venue}`;
   switch (venue) {
     case 'binance':
-    case 'binance-futures':
       return { wsUrl: `${base}/stream`, restUrl: rest };
+    case 'binance-futures':
+      // The 2026 layout (`endpoints: 'split'`, the default); `${base}/stream` still serves the legacy one.
+      return { wsUrl: `${base}/market/stream`, wsUrlPublic: `${base}/public/stream`, restUrl: rest };
     case 'coinbase':
     case 'coinbase-advanced':
       return { wsUrl: base, restUrl: rest };
@@ -107,9 +111,12 @@ export function parseFeedConfig(value: unknown): FeedManagerConfig {
         throw new Error(`venues.${name}.channels must be a list of ${FEED_CHANNELS.join(', ')}`);
       }
     }
-    for (const key of ['wsUrl', 'wsUrlPerp', 'restUrl'] as const) {
+    for (const key of ['wsUrl', 'wsUrlPerp', 'wsUrlPublic', 'restUrl'] as const) {
       if (v[key] !== undefined && typeof v[key] !== 'string')
         throw new Error(`venues.${name}.${key} must be a URL string`);
+    }
+    if (v.endpoints !== undefined && v.endpoints !== 'split' && v.endpoints !== 'legacy') {
+      throw new Error(`venues.${name}.endpoints must be "split" or "legacy"`);
     }
     out.venues[name] = v;
   }
@@ -187,21 +194,12 @@ export class FeedManager extends EventEmitter {
     return true;
   }
 
-  /** Counters per venue plus their sum. */
+  /**
+   * Counters and gauges per venue plus their sum (`total`); every field is a
+   * number, `CONNECTOR_METRICS` says which are counters and which gauges.
+   */
   counters(): Partial<Record<VenueId, ConnectorCounters>> & { total: ConnectorCounters } {
-    const total: ConnectorCounters = {
-      frames: 0,
-      bytes: 0,
-      drops: 0,
-      reconnects: 0,
-      resyncs: 0,
-      backfilledTrades: 0,
-      duplicates: 0,
-      stale: 0,
-      rotations: 0,
-      restRetries: 0,
-      connectionsOpen: 0,
-    };
+    const total = emptyCounters();
     const out: Partial<Record<VenueId, ConnectorCounters>> & { total: ConnectorCounters } = { total };
     for (const [venue, c] of this.connectors) {
       const k = c.counters();
@@ -209,6 +207,16 @@ export class FeedManager extends EventEmitter {
       for (const key of Object.keys(total) as Array<keyof ConnectorCounters>) total[key] += k[key];
     }
     return out;
+  }
+
+  /** Every instrument of every connector: connection state, resync and backfill counts (for gauges). */
+  instrumentStatus(): InstrumentStatus[] {
+    return [...this.connectors.values()].flatMap((c) => c.instrumentStatus());
+  }
+
+  /** Every connection of every connector. */
+  connections(): Array<ConnectionInfo & { venue: VenueId }> {
+    return [...this.connectors].flatMap(([venue, c]) => c.connections().map((info) => ({ ...info, venue })));
   }
 
   async close(): Promise<void> {

@@ -68,7 +68,11 @@ function getOnce(url: string, timeoutMs: number, signal: AbortSignal): Promise<R
 export class RestClient {
   private chain: Promise<unknown> = Promise.resolve();
   private lastAt = -Infinity;
+  /** Attempts sent. */
+  requests = 0;
   retries = 0;
+  /** Requests that failed for good (not counting aborts at close). */
+  errors = 0;
 
   constructor(
     private readonly opts: RestOptions,
@@ -78,7 +82,12 @@ export class RestClient {
 
   /** GETs `url` and returns the body of a 2xx reply; throws RestError / AbortError otherwise. */
   get(url: string): Promise<string> {
-    const run = this.chain.then(() => this.attempt(url));
+    const run = this.chain
+      .then(() => this.attempt(url))
+      .catch((err: unknown) => {
+        if (!(err instanceof AbortError) && !this.signal.aborted) this.errors++;
+        throw err;
+      });
     // The chain only orders requests; a failure is the caller's.
     this.chain = run.catch(() => undefined);
     return run;
@@ -90,6 +99,7 @@ export class RestClient {
       const wait = this.lastAt + o.minIntervalMs - performance.now();
       if (wait > 0) await sleep(wait, this.signal);
       this.lastAt = performance.now();
+      this.requests++;
       let why: string;
       let retryAfter: number | undefined;
       try {

@@ -26,7 +26,11 @@ export interface FeedStatusEvent {
   ts: number;
 }
 
-/** Plain counters for metrics (monotonic, per connector). */
+/**
+ * Plain numbers for metrics, per connector: counters (monotonic) and gauges
+ * (`connectionsOpen`, `connectionsSubscribed`, `instruments`,
+ * `resyncsPending`). `CONNECTOR_METRICS` says which is which, with help text.
+ */
 export interface ConnectorCounters {
   frames: number;
   bytes: number;
@@ -34,8 +38,9 @@ export interface ConnectorCounters {
   drops: number;
   reconnects: number;
   resyncs: number;
+  /** Trades written with flag 0x100 (REST backfill, or the new part of a subscription replay). */
   backfilledTrades: number;
-  /** Frames dropped as duplicates while two connections overlapped. */
+  /** Frames dropped as duplicates while two connections overlapped, or as replays after a reconnect. */
   duplicates: number;
   /** Connections declared dead for silence. */
   stale: number;
@@ -43,7 +48,79 @@ export interface ConnectorCounters {
   rotations: number;
   /** REST requests retried after 429 / 5xx / network errors. */
   restRetries: number;
+  /** Gauge: connections open now. */
   connectionsOpen: number;
+  /** Trade-id gaps found after reconnects. */
+  backfillGaps: number;
+  /** Gaps that could not be filled completely (REST history too short, REST failed, no REST endpoint). */
+  backfillGapsUnfilled: number;
+  /** Trades of those gaps that are missing for good. */
+  backfillTradesUnfilled: number;
+  /** REST requests sent (each attempt). */
+  restRequests: number;
+  /** REST requests that failed for good (after the retries, or a 4xx). */
+  restErrors: number;
+  /** Gauge: connections with every subscription acknowledged. */
+  connectionsSubscribed: number;
+  /** Gauge: instruments served. */
+  instruments: number;
+  /** Gauge: book resyncs queued or running. */
+  resyncsPending: number;
+}
+
+export type MetricKind = 'counter' | 'gauge';
+
+/** Every `ConnectorCounters` field: counter or gauge, and a help line (for a Prometheus exporter). */
+export const CONNECTOR_METRICS: Readonly<Record<keyof ConnectorCounters, { kind: MetricKind; help: string }>> = {
+  frames: { kind: 'counter', help: 'Frames written to the input ring' },
+  bytes: { kind: 'counter', help: 'Bytes of frames written to the input ring' },
+  drops: { kind: 'counter', help: 'Frames dropped because the input ring was full' },
+  reconnects: { kind: 'counter', help: 'Unplanned reconnects' },
+  resyncs: { kind: 'counter', help: 'Book resyncs (REST snapshot or resubscribe)' },
+  backfilledTrades: { kind: 'counter', help: 'Trades recovered after a reconnect, written with flag 0x100' },
+  duplicates: { kind: 'counter', help: 'Frames dropped as duplicates (overlap or replay)' },
+  stale: { kind: 'counter', help: 'Connections declared dead for silence' },
+  rotations: { kind: 'counter', help: 'Planned make-before-break connection rotations' },
+  restRetries: { kind: 'counter', help: 'REST requests retried' },
+  connectionsOpen: { kind: 'gauge', help: 'WebSocket connections open' },
+  backfillGaps: { kind: 'counter', help: 'Trade-id gaps found after reconnects' },
+  backfillGapsUnfilled: { kind: 'counter', help: 'Trade-id gaps that could not be filled completely' },
+  backfillTradesUnfilled: { kind: 'counter', help: 'Trades of gaps that could not be recovered' },
+  restRequests: { kind: 'counter', help: 'REST requests sent (attempts)' },
+  restErrors: { kind: 'counter', help: 'REST requests that failed for good' },
+  connectionsSubscribed: { kind: 'gauge', help: 'WebSocket connections with all subscriptions acknowledged' },
+  instruments: { kind: 'gauge', help: 'Instruments served' },
+  resyncsPending: { kind: 'gauge', help: 'Book resyncs queued or running' },
+};
+
+/** A zeroed `ConnectorCounters`. */
+export function emptyCounters(): ConnectorCounters {
+  const out = {} as ConnectorCounters;
+  for (const k of Object.keys(CONNECTOR_METRICS) as Array<keyof ConnectorCounters>) out[k] = 0;
+  return out;
+}
+
+/** One instrument of a connector, for gauges (`Connector.instrumentStatus()`, `FeedManager.instrumentStatus()`). */
+export interface InstrumentStatus {
+  venue: VenueId;
+  /** Canonical symbol. */
+  symbol: string;
+  venueSymbol: string;
+  market: Market;
+  /**
+   * The worst state of the connections carrying its streams, or `stale` while
+   * a ring-full drop awaits its resync (`closed` once the connector is closed).
+   */
+  state: FeedState;
+  /** A book resync is queued or running. */
+  resyncPending: boolean;
+  resyncs: number;
+  backfilledTrades: number;
+  backfillGaps: number;
+  backfillTradesUnfilled: number;
+  /** `ts` (µs) of the last instrument-level status event, 0 = none yet. */
+  lastEventTs: number;
+  lastReason?: string;
 }
 
 /** Where frames go: a RingWriter, or anything with its `write`. */
@@ -120,6 +197,18 @@ export interface VenueConfig {
   wsUrl?: string;
   /** WebSocket URL for perpetuals where the venue splits them (Bybit linear). */
   wsUrlPerp?: string;
+  /**
+   * Binance futures, `endpoints: 'split'` only: the URL of the `/public`
+   * endpoint (depth, bookTicker); `wsUrl` is then the `/market` one (trade,
+   * markPrice). Default: derived from `wsUrl` (`/market/` → `/public/`).
+   */
+  wsUrlPublic?: string;
+  /**
+   * Binance futures WebSocket layout: `split` (default; the 2026 layout with
+   * `/public` and `/market` endpoints, one connection set each) or `legacy`
+   * (every stream on `wsUrl`, default `wss://fstream.binance.com/stream`).
+   */
+  endpoints?: 'split' | 'legacy';
   /** REST base URL (scheme + host [+ venue prefix]), without the API path. */
   restUrl?: string;
   limits?: Partial<VenueLimits>;

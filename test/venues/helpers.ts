@@ -161,9 +161,16 @@ export async function guarded(fn: () => Promise<void>): Promise<void> {
   }
 }
 
+/** A trade id as a number: Bybit's 19-digit spot ids by their last 15 digits (the counter part). */
+export function tradeNumber(id: string): number {
+  return Number(/^\d{16,}$/.test(id) ? id.slice(-15) : id);
+}
+
 export function tradeIdsOf(events: CanonicalEvent[], venue: VenueId, symbol: string): number[] {
   const out: number[] = [];
-  for (const e of events) if (e.type === 'trade' && e.venue === venue && e.symbol === symbol) out.push(Number(e.id));
+  for (const e of events) {
+    if (e.type === 'trade' && e.venue === venue && e.symbol === symbol) out.push(tradeNumber(e.id));
+  }
   return out;
 }
 

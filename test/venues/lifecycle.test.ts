@@ -35,7 +35,13 @@ describe('connector lifecycle against the simulator', { timeout: 120_000 }, () =
           try {
             await connector.start();
             const conns = connector.connections().length;
-            assert.equal(conns, c.symbols.length > 1 && (c.venue === 'bybit' || c.venue === 'okx') ? 2 : 1);
+            // Bybit / OKX here: spot + perp; Binance futures: its /public and /market endpoints (2026 layout).
+            assert.equal(
+              conns,
+              (c.symbols.length > 1 && (c.venue === 'bybit' || c.venue === 'okx')) || c.venue === 'binance-futures'
+                ? 2
+                : 1,
+            );
             const subscribed = (): number => statuses.filter((s) => s.state === 'subscribed' && !s.symbol).length;
             const trades = (): number => cap.events.filter((e) => e.type === 'trade' && e.symbol === c.symbol).length;
             const books = (): number => cap.events.filter((e) => e.type === 'book' && e.venue === c.venue).length;

@@ -2,6 +2,9 @@
 // on `/ws[/<stream>]`, combined streams on `/stream?streams=a/b` wrapped as
 // `{"stream","data"}`, SUBSCRIBE/UNSUBSCRIBE/LIST_SUBSCRIPTIONS, REST depth
 // snapshots whose `lastUpdateId` is the `u` of the last streamed depthUpdate.
+// Futures also serve the 2026 endpoint split: `/public/{ws,stream}` (depth,
+// bookTicker) and `/market/{ws,stream}` (trade, aggTrade, markPrice); a
+// stream asked of the wrong one is refused with an error reply.
 import type { Market, VenueId } from '../../events';
 import type { StepResult } from '../model';
 import {
@@ -31,6 +34,19 @@ interface BinanceBook {
 
 const DEPTH_SUFFIXES = ['@depth', '@depth@100ms', '@depth@250ms', '@depth@500ms', '@depth@1000ms', '@depth@0ms'];
 
+/** Which streams a connection's endpoint serves: every one (spot, futures legacy) or one half of the futures split. */
+type Endpoint = 'all' | 'public' | 'market';
+
+/** Splits a futures path into its endpoint and the rest (`/public/stream` → ['public', '/stream']). */
+function splitPath(path: string, futures: boolean): [Endpoint, string] {
+  if (futures) {
+    for (const e of ['public', 'market'] as const) {
+      if (path.startsWith(`/${e}/`)) return [e, path.slice(e.length + 1)];
+    }
+  }
+  return ['all', path];
+}
+
 export class BinanceAdapter implements VenueAdapter {
   readonly venue: VenueId;
   private readonly futures: boolean;
@@ -38,6 +54,7 @@ export class BinanceAdapter implements VenueAdapter {
   private readonly byInst = new Map<SimInstrument, BinanceBook>();
   private readonly subs = new Subscriptions();
   private readonly combined = new WeakMap<Conn, boolean>();
+  private readonly endpoints = new WeakMap<Conn, Endpoint>();
 
   constructor(
     private readonly ctx: VenueContext,
@@ -62,31 +79,38 @@ export class BinanceAdapter implements VenueAdapter {
     }
   }
 
-  wsMarket(path: string): Market | null {
+  wsMarket(fullPath: string): Market | null {
+    const path = splitPath(fullPath, this.futures)[1];
     if (path === '/ws' || path.startsWith('/ws/') || path === '/stream') return this.futures ? 'perp' : 'spot';
     return null;
   }
 
   onOpen(conn: Conn, url: URL): void {
-    const path = url.pathname.slice(this.venue.length + 1);
+    const [endpoint, path] = splitPath(url.pathname.slice(this.venue.length + 1), this.futures);
+    this.endpoints.set(conn, endpoint);
     if (path === '/stream') {
       this.combined.set(conn, true);
       const streams = url.searchParams.get('streams');
-      if (streams) for (const s of streams.split('/')) if (this.validStream(s)) this.subs.add(s, conn);
+      if (streams) for (const s of streams.split('/')) if (this.validStream(s, endpoint)) this.subs.add(s, conn);
     } else if (path.startsWith('/ws/')) {
-      for (const s of path.slice(4).split('/')) if (this.validStream(s)) this.subs.add(s, conn);
+      for (const s of path.slice(4).split('/')) if (this.validStream(s, endpoint)) this.subs.add(s, conn);
     }
   }
 
-  private validStream(stream: string): boolean {
+  private validStream(stream: string, endpoint: Endpoint): boolean {
     const at = stream.indexOf('@');
     if (at <= 0) return false;
     const sym = stream.slice(0, at).toUpperCase();
     if (!this.books.has(sym)) return false;
     const rest = stream.slice(at);
-    if (rest === '@trade' || rest === '@aggTrade' || rest === '@bookTicker') return true;
-    if (this.futures && (rest === '@markPrice' || rest === '@markPrice@1s')) return true;
-    return DEPTH_SUFFIXES.includes(rest);
+    const book = rest === '@bookTicker' || DEPTH_SUFFIXES.includes(rest);
+    const market =
+      rest === '@trade' ||
+      rest === '@aggTrade' ||
+      (this.futures && (rest === '@markPrice' || rest === '@markPrice@1s'));
+    if (endpoint === 'public') return book;
+    if (endpoint === 'market') return market;
+    return book || market;
   }
 
   onMessage(conn: Conn, text: string): void {
@@ -103,10 +127,20 @@ export class BinanceAdapter implements VenueAdapter {
     const params = Array.isArray(msg.params) ? msg.params : [];
     if (method === 'SUBSCRIBE' || method === 'UNSUBSCRIBE') {
       const names = params.filter((p): p is string => typeof p === 'string');
-      const bad = names.find((n) => !this.validStream(n));
+      const endpoint = this.endpoints.get(conn) ?? 'all';
+      const bad = names.find((n) => !this.validStream(n, endpoint));
       if (bad !== undefined || names.length !== params.length) {
         conn.send(
-          JSON.stringify({ error: { code: 2, msg: `Invalid request: unknown stream '${String(bad)}'` }, id }),
+          JSON.stringify({
+            error: {
+              code: 2,
+              msg:
+                bad !== undefined && endpoint !== 'all' && this.validStream(bad, 'all')
+                  ? `Invalid request: stream '${bad}' is not served on /${endpoint}`
+                  : `Invalid request: unknown stream '${String(bad)}'`,
+            },
+            id,
+          }),
           CONTROL,
         );
         return;

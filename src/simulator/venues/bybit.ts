@@ -1,7 +1,8 @@
 // Bybit v5 public (`bybit`): `/v5/public/spot` and `/v5/public/linear`,
 // op subscribe/unsubscribe/ping, orderbook.{1,50,200,1000} snapshot + delta
 // (`u` +1 per delta, cross sequence `seq`), publicTrade, tickers; REST
-// /v5/market/{instruments-info,orderbook,recent-trade}.
+// /v5/market/{instruments-info,orderbook,recent-trade} (recent-trade ids are
+// the WebSocket ids; spot returns at most the last 60 trades).
 import type { Market } from '../../events';
 import type { StepResult } from '../model';
 import { DepthView, type ViewUpdate } from '../view';
@@ -183,8 +184,8 @@ export class BybitAdapter implements VenueAdapter {
         const parts = step.trades.map((t) => {
           const S = t.side === 'buy' ? 'Buy' : 'Sell';
           return mk === 'perp'
-            ? `{"T":${Math.floor(t.ts / 1000)},"s":"${sym}","S":"${S}","v":"${b.fmt.sz(t.size)}","p":"${b.fmt.px(t.price)}","L":"${S === 'Buy' ? 'PlusTick' : 'MinusTick'}","i":"${uuidFrom(t.id, 7)}","BT":false,"RPI":false,"seq":${b.seq}}`
-            : `{"i":"${2_290_000_000_000_000_000n + BigInt(t.id)}","T":${Math.floor(t.ts / 1000)},"p":"${b.fmt.px(t.price)}","v":"${b.fmt.sz(t.size)}","S":"${S}","seq":${b.seq},"s":"${sym}","BT":false,"RPI":false}`;
+            ? `{"T":${Math.floor(t.ts / 1000)},"s":"${sym}","S":"${S}","v":"${b.fmt.sz(t.size)}","p":"${b.fmt.px(t.price)}","L":"${S === 'Buy' ? 'PlusTick' : 'MinusTick'}","i":"${this.tradeId(b, t.id)}","BT":false,"RPI":false,"seq":${b.seq}}`
+            : `{"i":"${this.tradeId(b, t.id)}","T":${Math.floor(t.ts / 1000)},"p":"${b.fmt.px(t.price)}","v":"${b.fmt.sz(t.size)}","S":"${S}","seq":${b.seq},"s":"${sym}","BT":false,"RPI":false}`;
         });
         const text =
           mk === 'perp'
@@ -219,6 +220,11 @@ export class BybitAdapter implements VenueAdapter {
         for (const c of set) c.send(text, DATA);
       }
     }
+  }
+
+  /** The wire trade id (WebSocket `i`, REST `execId`): spot a 19-digit counter, linear a UUID. */
+  private tradeId(b: BybitInst, id: number): string {
+    return b.inst.market === 'perp' ? uuidFrom(id, 7) : String(2_290_000_000_000_000_000n + BigInt(id));
   }
 
   private levels(b: BybitInst, updates: readonly ViewUpdate[]): string {
@@ -302,15 +308,16 @@ export class BybitAdapter implements VenueAdapter {
         }),
       };
     }
+    // Spot keeps the last 60 trades ([1, 60], default 60); linear [1, 1000], default 500.
     const limit = Math.min(
-      1000,
+      market === 'spot' ? 60 : 1000,
       Math.max(1, Number.parseInt(query.get('limit') ?? '') || (market === 'spot' ? 60 : 500)),
     );
     const list = b.inst.model
       .lastTrades(limit)
       .reverse()
       .map((t) => ({
-        execId: String(t.id),
+        execId: this.tradeId(b, t.id),
         symbol: b.inst.venueSymbol,
         price: b.fmt.px(t.price),
         size: b.fmt.sz(t.size),

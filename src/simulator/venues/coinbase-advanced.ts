@@ -1,7 +1,8 @@
 // Coinbase Advanced Trade (`coinbase-advanced`): one channel per subscribe,
 // every frame in the envelope {channel,timestamp,sequence_num,events} with a
 // per-connection sequence_num; l2_data snapshot/update, market_trades,
-// ticker, heartbeats; REST /api/v3/brokerage/market/{products,product_book}.
+// ticker, heartbeats; REST /api/v3/brokerage/market/{products,product_book,
+// products/{id}/ticker} (ticker: the last `limit` trades, ids as in market_trades).
 import type { Market } from '../../events';
 import { rfc3339Micros, rfc3339Nanos } from '../format';
 import type { ModelTrade, StepResult } from '../model';
@@ -242,6 +243,40 @@ export class CoinbaseAdvancedAdapter implements VenueAdapter {
     if (path === `${base}/products`) {
       const list = [...this.products.values()].map((p) => this.productInfo(p));
       return json(200, { products: list, num_products: list.length });
+    }
+    const ticker = /^\/products\/([^/]+)\/ticker$/.exec(path.slice(base.length));
+    if (ticker) {
+      const p = this.products.get(decodeURIComponent(ticker[1]!));
+      if (!p) return json(404, { error: 'NOT_FOUND', message: 'product not found' });
+      const limit = Number.parseInt(query.get('limit') ?? '', 10);
+      if (!Number.isFinite(limit) || limit < 1) {
+        return json(400, {
+          error: 'INVALID_ARGUMENT',
+          error_details: 'limit is required',
+          message: 'limit is required',
+        });
+      }
+      const top = p.inst.model.top();
+      const trades = p.inst.model
+        .lastTrades(Math.min(limit, 1000))
+        .reverse()
+        .map((t) => ({
+          trade_id: String(t.id),
+          product_id: p.inst.venueSymbol,
+          price: p.fmt.px(t.price),
+          size: p.fmt.sz(t.size),
+          time: rfc3339Micros(t.ts),
+          // The maker's side, as in market_trades.
+          side: t.side === 'buy' ? 'SELL' : 'BUY',
+          bid: '',
+          ask: '',
+          exchange: 'COINBASE',
+        }));
+      return json(200, {
+        trades,
+        best_bid: top ? p.fmt.px(top.bidPx) : '',
+        best_ask: top ? p.fmt.px(top.askPx) : '',
+      });
     }
     if (path.startsWith(`${base}/products/`)) {
       const p = this.products.get(decodeURIComponent(path.slice(base.length + 10)));

@@ -1,7 +1,8 @@
 // Kraken Spot WebSocket v2 (`kraken`): `/v2`, method subscribe/unsubscribe
 // with one ack per symbol, book snapshot/update truncated to the subscribed
 // depth with the documented CRC32 over the top 10 levels, trade, ticker,
-// heartbeat, status, ping/pong; REST /0/public/{AssetPairs,Depth,Time}.
+// heartbeat, status, ping/pong; REST /0/public/{AssetPairs,Depth,Trades,Time}
+// (Trades from the model's trade history, the same ids and prices as `trade`).
 import type { Market } from '../../events';
 import { crc32, krakenChecksumPart, rfc3339Micros } from '../format';
 import type { StepResult } from '../model';
@@ -331,6 +332,47 @@ export class KrakenAdapter implements VenueAdapter {
       }
       return json(200, { error: [], result });
     }
+    if (path === '/0/public/Trades') {
+      const name = query.get('pair') ?? '';
+      const p = byRest.get(name) ?? this.pairs.get(name);
+      if (!p) return json(200, { error: ['EQuery:Unknown asset pair'] });
+      const count = Math.min(1000, Math.max(1, Number.parseInt(query.get('count') ?? '1000', 10) || 1000));
+      // `since`: seconds (may be fractional) or, like the `last` cursor, nanoseconds; exclusive.
+      const sinceText = query.get('since');
+      const sinceNum = sinceText === null || sinceText === '' ? NaN : Number(sinceText);
+      // Each trade's cursor value: its time in ns, plus its rank among trades of the same µs (distinct, rising).
+      const all = p.inst.model.lastTrades(Number.MAX_SAFE_INTEGER);
+      const keys: bigint[] = [];
+      for (let i = 0; i < all.length; i++) {
+        const k = BigInt(all[i]!.ts) * 1000n;
+        const prev = keys[i - 1];
+        keys.push(prev !== undefined && prev >= k ? prev + 1n : k);
+      }
+      let list: typeof all;
+      let listKeys: bigint[];
+      if (!Number.isFinite(sinceNum)) {
+        list = all.slice(-count);
+        listKeys = keys.slice(-count);
+      } else {
+        const from = /^\d{15,}$/.test(sinceText!)
+          ? keys.findIndex((k) => k > BigInt(sinceText!))
+          : all.findIndex((t) => t.ts > sinceNum * 1e6);
+        list = from < 0 ? [] : all.slice(from, from + count);
+        listKeys = from < 0 ? [] : keys.slice(from, from + count);
+      }
+      const rows = list.map(
+        (t) =>
+          `["${p.fmt.px(t.price)}","${p.fmt.sz(t.size)}",${secondsText(t.ts)},"${t.side === 'buy' ? 'b' : 's'}","m","",${t.id}]`,
+      );
+      // The cursor for the next poll: the newest returned trade's (or `since` again).
+      const newest = listKeys[listKeys.length - 1];
+      const last = newest !== undefined ? String(newest) : (sinceText ?? `${this.ctx.nowUs()}000`);
+      const key = restKey(p.inst.spec.base, p.inst.spec.quote);
+      return {
+        status: 200,
+        body: `{"error":[],"result":{${JSON.stringify(key)}:[${rows.join(',')}],"last":${JSON.stringify(last)}}}`,
+      };
+    }
     if (path === '/0/public/Depth') {
       const name = query.get('pair') ?? '';
       const p = byRest.get(name) ?? this.pairs.get(name);
@@ -346,6 +388,20 @@ export class KrakenAdapter implements VenueAdapter {
     }
     return null;
   }
+}
+
+/** The result key of REST replies: Kraken's full pair name (`XXBTZUSD`) for the classic pairs, else the altname. */
+function restKey(base: string, quote: string): string {
+  const x = (a: string): string => (a === 'BTC' ? 'XXBT' : a === 'ETH' ? 'XETH' : a);
+  const z = (a: string): string => (a === 'USD' || a === 'EUR' ? `Z${a}` : a);
+  return (base === 'BTC' || base === 'ETH') && (quote === 'USD' || quote === 'EUR')
+    ? `${x(base)}${z(quote)}`
+    : restName(base, quote);
+}
+
+/** µs → seconds as a JSON number with 6 decimals (`1767225600.123456`). */
+function secondsText(us: number): string {
+  return `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
 }
 
 function pairs(updates: readonly ViewUpdate[]): Array<[number, number]> {
