@@ -5,23 +5,59 @@
 // docs/sink.md ("Consumer SDK").
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type IHeaders, type KafkaMessage } from 'kafkajs';
+import type {
+  BarSignal,
+  BasisSignal,
+  BboSignal,
+  DepthImbalanceSignal,
+  EmaSignal,
+  NbboSignal,
+  OfiSignal,
+  TradeStatsSignal,
+} from '../engine/signals';
+import { registerCompressionCodecs } from '../sink/codecs';
 import { decodeBinary, decodeJson, findSchema, SchemaError, type Encoding, type ValueOf } from '../sink/schemas';
+// The signal schemas decode `md.signals.*` (importing registers them).
+import '../sink/signal-schemas';
 import { defaultBrokers, parseBrokers } from '../sink/sink';
 import { DEFAULT_PREFIX, ensureTopics, errorText, topicNames } from '../sink/topics';
 
 export type { Encoding, SchemaTypes, KnownSchemaName, RawFrame, MetricsSnapshot, StatusRecord } from '../sink/schemas';
 export type * from '../events';
+export type {
+  BarSignal,
+  BasisSignal,
+  BboSignal,
+  DepthImbalanceSignal,
+  EmaSignal,
+  NbboSignal,
+  OfiSignal,
+  SignalRecord,
+  TradeStatsSignal,
+} from '../engine/signals';
+
+// Topics written with lz4 or zstd are readable without further setup.
+registerCompressionCodecs();
 
 /** The signal kinds of the product brief (one topic each: `<prefix>signals.<kind>`). */
 export const SIGNAL_KINDS = ['bbo', 'trade_stats', 'ema', 'ofi', 'bar', 'nbbo', 'basis', 'depth_imbalance'] as const;
 export type SignalKind = (typeof SIGNAL_KINDS)[number];
 
 /**
- * Value type per signal kind. Signal definitions add their entries here; a
- * kind without an entry decodes to a plain object.
+ * Value type per signal kind: the records of src/engine/signals.ts, as both
+ * encodings decode them (src/sink/signal-schemas.ts). A kind without an entry
+ * decodes to a plain object.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface SignalTypes {}
+export interface SignalTypes {
+  bbo: BboSignal;
+  depth_imbalance: DepthImbalanceSignal;
+  trade_stats: TradeStatsSignal;
+  ema: EmaSignal;
+  ofi: OfiSignal;
+  bar: BarSignal;
+  nbbo: NbboSignal;
+  basis: BasisSignal;
+}
 export type SignalValue<K extends string> = K extends keyof SignalTypes ? SignalTypes[K] : Record<string, unknown>;
 
 export type From = 'latest' | 'earliest' | Date | number;

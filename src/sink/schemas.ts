@@ -19,7 +19,10 @@ import {
   type TradeEvent,
   type VenueId,
 } from '../events';
+import { BOOK_REASONS, BOOK_STATES, type BookStatusEvent } from '../engine/book-records';
+import { FEED_STATES, type FeedStatusEvent } from '../venues/types';
 import { BinaryDecodeError, BinaryReader, BinaryWriter } from './binary';
+import type { SignalSchemaTypes } from './signal-schemas';
 
 export type Encoding = 'json' | 'binary';
 export const ENCODINGS: readonly Encoding[] = ['json', 'binary'];
@@ -53,6 +56,12 @@ export interface Schema<T> {
   signal?: string;
   /** Default delivery policy (the sink can override per schema). */
   policy: DeliveryPolicy;
+  /**
+   * For `conflate`: tells apart values of one key that do not replace each
+   * other (e.g. an EMA per half-life), so each keeps its own latest value.
+   * Without it the latest value per topic + key wins.
+   */
+  conflationSlot?(value: T): number;
   /** Full topic name for a value under a topic prefix (default `md.`). */
   topic(prefix: string, value: T): string;
   /** Kafka message key: `<venue>:<symbol>` (or `*:<symbol>` for consolidated signals). */
@@ -89,12 +98,16 @@ export interface MetricsSnapshot {
   values: Record<string, number>;
 }
 
-/** `status` carries the feed status events and rejects of src/events.ts. */
-export type StatusRecord = StatusEvent | RejectEvent;
+/**
+ * `status` carries the venues' control events and rejects (src/events.ts), the
+ * connectors' connection states (`feed_status`) and the books' state changes
+ * (`book_status`).
+ */
+export type StatusRecord = StatusEvent | RejectEvent | FeedStatusEvent | BookStatusEvent;
 
 /**
- * Value type per schema name. Signal schemas add their entries here when they
- * are defined; names not listed decode to `unknown`.
+ * Value type per built-in schema name. The signal schemas have theirs in
+ * SignalSchemaTypes (src/sink/signal-schemas.ts); other names decode to `unknown`.
  */
 export interface SchemaTypes {
   'tick.trade': TradeEvent;
@@ -106,7 +119,12 @@ export interface SchemaTypes {
   raw: RawFrame;
 }
 export type KnownSchemaName = keyof SchemaTypes;
-export type ValueOf<N extends string> = N extends KnownSchemaName ? SchemaTypes[N] : unknown;
+/** Value type of a schema name: built-in (SchemaTypes), signal (SignalSchemaTypes), else unknown. */
+export type ValueOf<N extends string> = N extends KnownSchemaName
+  ? SchemaTypes[N]
+  : N extends keyof SignalSchemaTypes
+    ? SignalSchemaTypes[N]
+    : unknown;
 
 // ------------------------------------------------------------ helpers
 
@@ -320,54 +338,108 @@ const derivativeSchema: Schema<DerivativeEvent> = {
 
 // ------------------------------------------------------------ status / metrics / raw
 
+const STATUS_TYPES = ['status', 'reject', 'feed_status', 'book_status'] as const;
+
+function code<T>(list: readonly T[], value: T, what: string): number {
+  const i = list.indexOf(value);
+  if (i < 0) throw new RangeError(`status: unknown ${what} '${String(value)}'`);
+  return i;
+}
+
+function pickCode<T>(list: readonly T[], i: number, what: string): T {
+  const v = list[i];
+  if (v === undefined) throw new BinaryDecodeError(`status: unknown ${what} code ${i}`);
+  return v;
+}
+
 const statusSchema: Schema<StatusRecord> = {
   name: 'status',
   id: 5,
-  version: { major: 1, minor: 0 },
+  version: { major: 1, minor: 1 },
   kind: 'status',
   policy: 'never-drop',
   topic: (prefix) => `${prefix}status`,
-  key: (v) => `${v.venue}:*`,
-  recvNs: () => undefined,
+  // A book's state changes stay in order on its instrument's key; venue-wide events on `<venue>:*`.
+  key: (v) =>
+    v.type === 'book_status' || (v.type === 'feed_status' && v.symbol) ? `${v.venue}:${v.symbol}` : `${v.venue}:*`,
+  recvNs: (v) => (v.type === 'feed_status' || v.type === 'book_status' ? usToNs(v.ts) : undefined),
   toJson: (v) => JSON.stringify(v),
   fromJson(t) {
     const o = parseObject(t, 'status');
-    if (o['type'] !== 'status' && o['type'] !== 'reject') {
-      throw new SyntaxError(`status: expected type 'status' or 'reject', got '${String(o['type'])}'`);
+    if (!(STATUS_TYPES as readonly unknown[]).includes(o['type'])) {
+      throw new SyntaxError(`status: expected type ${STATUS_TYPES.join(', ')}, got '${String(o['type'])}'`);
     }
     return o as unknown as StatusRecord;
   },
   writeBinary(w, v) {
-    if (v.type === 'status') {
-      w.u8(1);
-      writeVenue(w, v.venue);
-      w.u8(STATUS_KINDS.indexOf(v.kind));
-      w.u8(v.detail !== undefined ? 1 : 0);
-      w.str16(v.detail ?? '');
-    } else {
-      w.u8(2);
-      writeVenue(w, v.venue);
-      w.u8(REJECT_REASONS.indexOf(v.reason));
-      w.u8(1);
-      w.str16(v.sample);
+    switch (v.type) {
+      case 'status':
+        w.u8(1);
+        writeVenue(w, v.venue);
+        w.u8(STATUS_KINDS.indexOf(v.kind));
+        w.u8(v.detail !== undefined ? 1 : 0);
+        w.str16(v.detail ?? '');
+        return;
+      case 'reject':
+        w.u8(2);
+        writeVenue(w, v.venue);
+        w.u8(REJECT_REASONS.indexOf(v.reason));
+        w.u8(1);
+        w.str16(v.sample);
+        return;
+      case 'feed_status':
+        w.u8(3);
+        writeVenue(w, v.venue);
+        w.u8(code(FEED_STATES, v.state, 'feed state'));
+        w.u8((v.reason !== undefined ? 1 : 0) | (v.symbol !== undefined ? 2 : 0));
+        w.str16(v.reason ?? '');
+        w.str16(v.symbol ?? '');
+        w.u32(v.connection);
+        w.i64(v.ts);
+        return;
+      case 'book_status':
+        w.u8(4);
+        writeVenue(w, v.venue);
+        w.u8(code(BOOK_STATES, v.state, 'book state'));
+        w.u8(code(BOOK_STATES, v.previous, 'book state'));
+        w.u8(code(BOOK_REASONS, v.reason, 'book reason'));
+        w.str16(v.symbol);
+        w.i64(v.ts);
+        return;
     }
   },
   readBinary(r) {
     const type = r.u8();
     const venue = readVenue(r);
-    const code = r.u8();
+    if (type === 3) {
+      const state = pickCode(FEED_STATES, r.u8(), 'feed state');
+      const has = r.u8();
+      const reason = r.str16();
+      const symbol = r.str16();
+      const ev: FeedStatusEvent = { type: 'feed_status', venue, connection: r.u32(), state, ts: r.i64() ?? 0 };
+      if (has & 1) ev.reason = reason;
+      if (has & 2) ev.symbol = symbol;
+      return ev;
+    }
+    if (type === 4) {
+      const state = pickCode(BOOK_STATES, r.u8(), 'book state');
+      const previous = pickCode(BOOK_STATES, r.u8(), 'book state');
+      const reason = pickCode(BOOK_REASONS, r.u8(), 'book reason');
+      return { type: 'book_status', venue, symbol: r.str16(), state, previous, reason, ts: r.i64() ?? 0 };
+    }
+    const sub = r.u8();
     const hasText = r.u8() === 1;
     const text = r.str16();
     if (type === 1) {
-      const kind = STATUS_KINDS[code];
-      if (kind === undefined) throw new BinaryDecodeError(`status: unknown kind code ${code}`);
+      const kind = STATUS_KINDS[sub];
+      if (kind === undefined) throw new BinaryDecodeError(`status: unknown kind code ${sub}`);
       const ev: StatusEvent = { type: 'status', venue, kind };
       if (hasText) ev.detail = text;
       return ev;
     }
     if (type === 2) {
-      const reason = REJECT_REASONS[code];
-      if (reason === undefined) throw new BinaryDecodeError(`status: unknown reject reason code ${code}`);
+      const reason = REJECT_REASONS[sub];
+      if (reason === undefined) throw new BinaryDecodeError(`status: unknown reject reason code ${sub}`);
       return { type: 'reject', venue, reason, sample: text };
     }
     throw new BinaryDecodeError(`status: unknown record type ${type}`);

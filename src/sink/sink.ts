@@ -7,16 +7,17 @@
 // docs/sink.md.
 import { resolve } from 'node:path';
 import {
-  CompressionCodecs,
   CompressionTypes,
   Kafka,
   Partitioners,
+  type KafkaConfig,
   logLevel,
   type Admin,
   type Producer,
   type TopicMessages,
 } from 'kafkajs';
 import type { CanonicalEvent } from '../events';
+import { registerCompressionCodecs } from './codecs';
 import { Journal, JournalFullError, type FsyncPolicy } from './journal';
 import { deserializeRecord, serializeRecord, type OutRecord } from './record';
 import {
@@ -63,7 +64,7 @@ export interface SinkOptions {
     /** How long a not-full batch waits for more records. Default 5 ms. */
     lingerMs?: number;
   };
-  /** Default `none`. lz4 needs the `kafkajs-lz4` package, zstd `@kafkajs/zstd`. */
+  /** Default `none`. `lz4` and `zstd` use the bundled codecs (src/sink/codecs.ts). */
   compression?: Compression;
   /** Default `all`. With idempotence on, only `all` is allowed. */
   acks?: 'all' | 0 | 1;
@@ -86,7 +87,13 @@ export interface SinkOptions {
   retry?: { initialMs?: number; maxMs?: number };
   requestTimeoutMs?: number;
   connectionTimeoutMs?: number;
+  /** TLS to the brokers (true, or kafkajs/tls connection options). */
+  ssl?: KafkaConfig['ssl'];
+  /** SASL credentials; never logged. */
+  sasl?: KafkaConfig['sasl'];
   logger?: SinkLogger;
+  /** Called with each delivered record's handoff → ack latency in µs (for histograms). */
+  onAck?: (us: number) => void;
 }
 
 /** Counters, exposed as a plain object for metrics. */
@@ -180,43 +187,30 @@ const stderrLogger: SinkLogger = {
   error: (m) => process.stderr.write(`tickwire sink: ERROR ${m}\n`),
 };
 
-function loadOptional(name: string): unknown {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(name) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Maps the compression option to kafkajs, registering codec packages for lz4 / zstd. */
+/** Maps the compression option to kafkajs; lz4 and zstd use the codecs of ./codecs (registered here). */
 export function resolveCompression(c: Compression): CompressionTypes {
   switch (c) {
     case 'none':
       return CompressionTypes.None;
     case 'gzip':
       return CompressionTypes.GZIP;
-    case 'lz4': {
-      const mod = loadOptional('kafkajs-lz4') as
-        { default?: new () => { codec: unknown } } | (new () => { codec: unknown }) | undefined;
-      const Ctor = typeof mod === 'function' ? mod : mod?.default;
-      if (Ctor === undefined)
-        throw new Error("compression 'lz4' needs the kafkajs-lz4 package: npm install --save kafkajs-lz4");
-      (CompressionCodecs as Record<number, unknown>)[CompressionTypes.LZ4] = new Ctor().codec;
+    case 'lz4':
+      registerCompressionCodecs();
       return CompressionTypes.LZ4;
-    }
-    case 'zstd': {
-      const mod = loadOptional('@kafkajs/zstd') as { ZstdCodec?: (o?: object) => unknown } | undefined;
-      if (mod?.ZstdCodec === undefined) {
-        throw new Error("compression 'zstd' needs the @kafkajs/zstd package: npm install --save @kafkajs/zstd");
-      }
-      const codec = mod.ZstdCodec;
-      (CompressionCodecs as Record<number, unknown>)[CompressionTypes.ZSTD] = () => codec();
+    case 'zstd':
+      registerCompressionCodecs();
       return CompressionTypes.ZSTD;
-    }
     default:
       throw new Error(`unknown compression '${String(c)}' (none, gzip, lz4, zstd)`);
   }
+}
+
+/**
+ * Conflation map key: topic + key, plus the schema's slot when values of one
+ * key do not replace each other (an EMA per half-life).
+ */
+function conflationKey(topic: string, key: string, slot: number | undefined): string {
+  return slot === undefined ? `${topic}\0${key}` : `${topic}\0${key}\0${slot}`;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -252,6 +246,7 @@ export class KafkaSink {
   };
   private readonly policies: Record<string, DeliveryPolicy>;
   private readonly log: SinkLogger;
+  private readonly onAck: ((us: number) => void) | undefined;
   readonly journal: Journal;
 
   private readonly kafka: Kafka;
@@ -359,7 +354,10 @@ export class KafkaSink {
       connectionTimeout: this.o.connectionTimeoutMs,
       requestTimeout: this.o.requestTimeoutMs,
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+      ...(opts.ssl !== undefined ? { ssl: opts.ssl } : {}),
+      ...(opts.sasl !== undefined ? { sasl: opts.sasl } : {}),
     });
+    this.onAck = opts.onAck;
   }
 
   /** Starts delivering in the background; does not wait for Kafka (it may be down). */
@@ -417,7 +415,10 @@ export class KafkaSink {
       size: payload.length + topic.length + key.length + 160,
       handoff: process.hrtime.bigint(),
     };
-    const ok = this.enqueue(rec);
+    const ok = this.enqueue(
+      rec,
+      rec.policy === 'conflate' ? conflationKey(topic, key, schema.conflationSlot?.(value)) : '',
+    );
     if (ok) this.c.published++;
     return ok;
   }
@@ -442,10 +443,10 @@ export class KafkaSink {
     return this.q.length - this.qHead >= this.o.memMaxRecords || this.memBytes + size > this.o.memMaxBytes;
   }
 
-  private enqueue(rec: OutRecord): boolean {
+  /** `k`: the conflation map key (used by the conflate policy only). */
+  private enqueue(rec: OutRecord, k: string): boolean {
     switch (rec.policy) {
       case 'conflate': {
-        const k = `${rec.topic}\0${rec.key}`;
         const had = this.conflate.get(k);
         if (had !== undefined) {
           this.conflate.delete(k); // re-insert at the end: latest wins, FIFO between keys
@@ -684,10 +685,11 @@ export class KafkaSink {
     ]);
   }
 
-  private takeBatch(): { mem: number; conflated: OutRecord[]; records: OutRecord[] } {
+  private takeBatch(): { mem: number; conflated: OutRecord[]; conflatedKeys: string[]; records: OutRecord[] } {
     const records: OutRecord[] = [];
     let bytes = 0;
     const conflated: OutRecord[] = [];
+    const conflatedKeys: string[] = [];
     const limit = this.batchLimit;
     // Conflated records first (at most half a batch), then the FIFO.
     const confMax = Math.max(1, Math.floor(limit / 2));
@@ -695,6 +697,7 @@ export class KafkaSink {
       if (conflated.length >= confMax || (records.length > 0 && bytes + r.size > this.o.maxBatchBytes)) break;
       this.conflate.delete(k);
       conflated.push(r);
+      conflatedKeys.push(k);
       records.push(r);
       bytes += r.size;
     }
@@ -706,7 +709,7 @@ export class KafkaSink {
       bytes += r.size;
       mem++;
     }
-    return { mem, conflated, records };
+    return { mem, conflated, conflatedKeys, records };
   }
 
   private async sendOne(): Promise<void> {
@@ -715,7 +718,7 @@ export class KafkaSink {
       this.connected = false;
       return;
     }
-    const { mem, conflated, records } = this.takeBatch();
+    const { mem, conflated, conflatedKeys, records } = this.takeBatch();
     const byTopic = new Map<string, TopicMessages>();
     for (const r of records) {
       let tm = byTopic.get(r.topic);
@@ -748,11 +751,11 @@ export class KafkaSink {
       this.c.inFlight = 0;
       this.c.sendFailures++;
       // Give conflated records back unless a newer value arrived meanwhile.
-      for (const r of conflated) {
-        const k = `${r.topic}\0${r.key}`;
+      conflated.forEach((r, i) => {
+        const k = conflatedKeys[i] as string;
         if (this.conflate.has(k)) this.c.conflated++;
         else this.conflate.set(k, r);
-      }
+      });
       const text = errorText(e);
       if (/MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE|too large/i.test(text)) {
         if (records.length > 1) {
@@ -773,7 +776,7 @@ export class KafkaSink {
           if (mem === 1) {
             this.removeHead(1);
             if (r.jpos !== undefined) this.journal.commit(r.jpos);
-          } else this.conflate.delete(`${r.topic}\0${r.key}`);
+          } else this.conflate.delete(conflatedKeys[0] as string);
         }
         return;
       }
@@ -829,6 +832,7 @@ export class KafkaSink {
   }
 
   private sample(us: number): void {
+    this.onAck?.(us);
     this.lat[this.latCount % LATENCY_SAMPLES] = us;
     this.latCount++;
     if (us > this.latMax) this.latMax = us;

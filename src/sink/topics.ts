@@ -2,6 +2,8 @@
 // `<prefix>status`, `<prefix>metrics`, `<prefix>raw.<venue>`.
 import type { Admin } from 'kafkajs';
 import { allSchemas } from './schemas';
+// Registers the signal schemas: startupTopics() must see them wherever a sink or a reader starts.
+import './signal-schemas';
 
 export const DEFAULT_PREFIX = 'md.';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { subscribe, type Message } from '../../src/consumer';
-import { createSink, getSchema, type Encoding, type KnownSchemaName } from '../../src/sink';
+import { createSink, getSchema, versionString, type Encoding, type KnownSchemaName } from '../../src/sink';
 import type { BboEvent, TradeEvent } from '../../src/events';
 import { memoryLogger, SAMPLES, sleep, testBroker, type TestBroker } from './support';
 
@@ -94,7 +94,7 @@ for (const encoding of ['json', 'binary'] as Encoding[]) {
       const m = got[i] as Message<unknown>;
       got.splice(i, 1);
       assert.equal(m.encoding, encoding);
-      assert.equal(m.version, '1.0');
+      assert.equal(m.version, versionString(getSchema(e.schema).version));
       assert.ok(m.emitNs >= before - 5_000_000n && m.emitNs <= after + 5_000_000n, 'emit-ns is the handoff time');
       assert.equal(m.recvNs, e.recvNs ?? m.emitNs, 'recv-ns from the value, else the emit time');
     }

@@ -192,6 +192,17 @@ export const SAMPLES: { [N in KnownSchemaName]: SchemaTypes[N][] } = {
     { type: 'status', venue: 'coinbase', kind: 'subscribed', detail: 'ticker,matches' },
     { type: 'status', venue: 'kraken', kind: 'heartbeat' },
     { type: 'reject', venue: 'okx', reason: 'malformed_json', sample: '{"arg":{"channel":"trades"' },
+    { type: 'feed_status', venue: 'bybit', connection: 3, state: 'reconnecting', reason: 'stale 30000 ms', ts: T0 },
+    { type: 'feed_status', venue: 'okx', connection: 1, state: 'subscribed', symbol: 'BTC-USDT', ts: T0 + 5 },
+    {
+      type: 'book_status',
+      venue: 'kraken',
+      symbol: 'BTC-USD',
+      state: 'RESYNCING',
+      previous: 'VALID',
+      reason: 'checksum_mismatch',
+      ts: T0 + 7,
+    },
   ],
   metrics: [{ ts: T0, source: 'sink', values: { delivered: 12, 'latency.p99.us': 812.5, spilled: 0 } }],
   raw: [
