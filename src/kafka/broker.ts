@@ -244,10 +244,10 @@ function tcpOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean>
   });
 }
 
-type Probe = 'kafka' | 'closed' | 'other';
+export type Probe = 'kafka' | 'closed' | 'other';
 
 /** Does a Kafka broker answer (with at least one live broker in its metadata) on host:port? */
-async function probe(host: string, port: number, timeoutMs = 3000): Promise<Probe> {
+export async function probe(host: string, port: number, timeoutMs = 3000): Promise<Probe> {
   if (!(await tcpOpen(host, port))) return 'closed';
   // Own the sockets: after a timed-out request (a silent non-Kafka server)
   // kafkajs leaves its socket open, so the probe destroys them itself.
