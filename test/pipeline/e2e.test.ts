@@ -4,7 +4,8 @@
 // Every trade the simulator sent is in md.ticks exactly once and in order per
 // key, signals are on their topics, and /metrics has every latency stage.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { subscribeSignals } from '../../src/consumer';
@@ -94,7 +95,7 @@ describe('simulator → tickwire run → Kafka', { timeout: 240_000 }, () => {
       await sleep(1500); // the last frames cross the sockets and the engine
 
       const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
-      for (const stage of ['feed', 'queue', 'engine', 'handoff', 'ack']) {
+      for (const stage of ['feed', 'queue', 'engine', 'handoff', 'ack', 'recv_to_handoff', 'recv_to_ack']) {
         const m = new RegExp(`^tickwire_stage_latency_count\\{stage="${stage}"\\} (\\d+)`, 'm').exec(metrics);
         assert.ok(m !== null && Number(m[1]) > 0, `stage ${stage} has values`);
         assert.match(
@@ -102,6 +103,29 @@ describe('simulator → tickwire run → Kafka', { timeout: 240_000 }, () => {
           new RegExp(`^tickwire_stage_latency_seconds\\{stage="${stage}",quantile="0.99"\\} `, 'm'),
         );
       }
+      // The end-to-end stages span the legs: receive → ack is at least receive → handoff, per quantile.
+      const q = (stage: string, quantile: string): number =>
+        Number(
+          new RegExp(`^tickwire_stage_latency_seconds\\{stage="${stage}",quantile="${quantile}"\\} (\\S+)`, 'm').exec(
+            metrics,
+          )?.[1],
+        );
+      for (const quantile of ['0.5', '0.99']) {
+        assert.ok(
+          q('recv_to_handoff', quantile) > 0 && q('recv_to_handoff', quantile) < 5,
+          `recv_to_handoff ${quantile}`,
+        );
+        assert.ok(
+          q('recv_to_ack', quantile) >= q('recv_to_handoff', quantile),
+          `recv_to_ack ≥ recv_to_handoff at ${quantile}`,
+        );
+      }
+      // Every published record has a receive → handoff value.
+      const count = (stage: string): number =>
+        Number(new RegExp(`^tickwire_stage_latency_count\\{stage="${stage}"\\} (\\d+)`, 'm').exec(metrics)?.[1]);
+      assert.equal(count('recv_to_handoff'), count('handoff'));
+      pipeline!.resetLatency();
+      assert.equal(pipeline!.stages.recv_to_ack.total.totalCount, 0, 'resetLatency starts afresh');
       assert.match(metrics, /^tickwire_feed_frames_total\{venue="okx"\} [1-9]/m);
       assert.match(metrics, /^tickwire_books\{state="VALID"\} 6$/m);
       assert.match(metrics, /^tickwire_ready 1$/m);
@@ -160,6 +184,30 @@ describe('simulator → tickwire run → Kafka', { timeout: 240_000 }, () => {
       await sub.close();
     }
     assert.deepEqual([...kinds.keys()].sort(), ['signal.bbo', 'signal.nbbo', 'signal.trade_stats']);
+
+    // The example strategy, as a user runs it, reads the same signals.
+    const strategy = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'examples/strategy.ts',
+        '--brokers',
+        broker.brokers,
+        '--prefix',
+        PREFIX,
+        '--from',
+        'earliest',
+        '--max',
+        '1',
+      ],
+      { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(strategy.status, 0, strategy.stderr);
+    assert.match(
+      strategy.stdout,
+      /^\S+ (binance|okx|bybit) BTC-USDT lean (buy|sell) mid [\d.]+ microprice [\d.]+ tfi -?[\d.]+$/m,
+    );
 
     // The metrics snapshot topic.
     const snapshots = kcat(broker, `${PREFIX}metrics`);
