@@ -120,6 +120,9 @@ class Writer {
         maxPayload_(maxPayload(capacity)) {
     // Relaxed: the writer owns head; nobody else stores it.
     head_ = counter(base_, kOffHead).load(std::memory_order_relaxed);
+    // The reader's progress, not 0: a writer attached to a ring already in use
+    // would otherwise see free space that is still unread data.
+    cachedTail_ = counter(base_, kOffTail).load(std::memory_order_acquire);
   }
 
   bool valid() const { return base_ != nullptr; }
