@@ -8,16 +8,16 @@ import { Engine } from '../engine/engine';
 import { FRAME_RECORD_TYPE, RecordDecoder } from '../engine/records';
 import { SIGNAL_RECORD_TYPES, SignalDecoder, type SignalName, type SignalRecord } from '../engine/signals';
 import { EngineStream } from '../engine/stream';
-import { ReferenceNormalizer } from '../reference';
-import { SignalEngine, type SignalConfig } from '../reference/signals/engine';
+import { ReferencePipeline } from '../reference/pipeline';
+import type { SignalConfig } from '../reference/signals/engine';
 import { frameFromLine, InputLineError, parseMarketOption, parseVenueOption } from './frames';
 import { byteLines, LineWriter } from './lines';
 
 const USAGE = `usage: tickwire signals [--venue V] [--market spot|perp] [--signals bbo,bar,…] [--config F.json] [--engine native|ts]
 Reads raw frames of V (or capture records) on stdin; prints signal records as JSON Lines.
 --config: a JSON file with signal parameters in µs, e.g. {"barIntervalsUs":[1000000],"latenessUs":500000,"latePolicy":"revise"}.
---engine ts runs the TypeScript reference, which has no order books yet: it computes
-signals from trades and venue quotes only (book-derived tops and depth come from native).`;
+--engine native (default) runs the native engine; --engine ts the TypeScript reference of the
+same pipeline (normalize → order books → signals), which prints the same records.`;
 
 export async function run(argv: string[]): Promise<number> {
   let values;
@@ -92,19 +92,9 @@ export async function run(argv: string[]): Promise<number> {
     flush = () => stream.pump();
     close = () => engine.close();
   } else {
-    const normalizer = new ReferenceNormalizer();
-    const engine = new SignalEngine(config);
-    let nextIdle = 0;
+    const pipeline = new ReferencePipeline({ signalConfig: config });
     push = (frame) => {
-      engine.setNow(frame.recvTs);
-      for (const event of normalizer.normalize(frame.venue, frame.raw, frame.recvTs, frame.market)) {
-        for (const s of engine.onEvent(event)) emit(s);
-      }
-      // As the native engine does: idle watermarks follow receive time, checked every 100 ms of it.
-      if (frame.recvTs >= nextIdle) {
-        for (const s of engine.advanceIdle(frame.recvTs)) emit(s);
-        nextIdle = frame.recvTs + 100_000;
-      }
+      for (const s of pipeline.push(frame.venue, frame.raw, frame.recvTs, frame.market)) emit(s);
     };
   }
   let lineNo = 0;

@@ -4,9 +4,9 @@
 // Prices and sizes are exact decimals (scaled BigInts); the text a venue sent is
 // kept for the checksums, which hash those strings.
 
-export type SyncRule = 'binance' | 'binance-futures' | 'coinbase' | 'kraken' | 'bybit' | 'okx';
+export type SyncRule = 'binance' | 'binance-futures' | 'coinbase' | 'coinbase-advanced' | 'kraken' | 'bybit' | 'okx';
 export type ModelVerdict =
-  'discard' | 'buffered' | 'apply_first' | 'apply' | 'snapshot' | 'gap' | 'checksum_mismatch' | 'crossed';
+  'discard' | 'buffered' | 'apply_first' | 'apply' | 'snapshot' | 'gap' | 'checksum_mismatch' | 'crossed' | 'bad_level';
 export type ModelState = 'SYNCING' | 'VALID' | 'RESYNCING';
 
 /** A level as the venue sent it; a zero size deletes the level in a delta. */
@@ -102,13 +102,24 @@ export function crc32(text: string): number {
 
 interface Level {
   price: Decimal;
+  /** Number(priceText): orders levels fast; equal doubles fall back to the exact decimals. */
+  value: number;
   priceText: string;
   sizeText: string;
 }
 
+/** The native book keeps prices and sizes as int64 units at a per-book scale of at most 18 decimals. */
+const MAX_SCALE = 18;
+const INT64_MAX = (1n << 63n) - 1n;
+
 export class ReferenceBook {
   private readonly bids = new Map<string, Level>();
   private readonly asks = new Map<string, Level>();
+  /** Best-first sides, rebuilt on demand after a change. */
+  private sorted: { bids?: LevelText[]; asks?: LevelText[] } = {};
+  /** The finest price / size decimals seen since the book was created (native: the book's scales). */
+  private pxScale = 0;
+  private qtyScale = 0;
 
   static from(bids: readonly LevelText[], asks: readonly LevelText[]): ReferenceBook {
     const book = new ReferenceBook();
@@ -120,42 +131,62 @@ export class ReferenceBook {
     const copy = new ReferenceBook();
     for (const [k, v] of this.bids) copy.bids.set(k, v);
     for (const [k, v] of this.asks) copy.asks.set(k, v);
+    copy.pxScale = this.pxScale;
+    copy.qtyScale = this.qtyScale;
     return copy;
   }
 
   /** Sets every level (absolute size); a zero size removes it. */
   apply(bids: readonly LevelText[], asks: readonly LevelText[]): void {
-    setLevels(this.bids, bids);
-    setLevels(this.asks, asks);
+    this.applyRepresentable(bids, asks);
+  }
+
+  /**
+   * As apply, but stops at the first level the native fixed-point book cannot
+   * hold (more than 18 decimals, or units beyond int64 at the book's scale, for
+   * the level itself or for the levels already held when the scale grows) and
+   * returns false: the native `bad_level`. Levels before it stay applied.
+   */
+  applyRepresentable(bids: readonly LevelText[], asks: readonly LevelText[]): boolean {
+    this.sorted = {};
+    return this.setLevels(this.bids, bids) && this.setLevels(this.asks, asks);
   }
 
   /** Best first: bids high→low, asks low→high. */
   side(which: 'bids' | 'asks'): LevelText[] {
-    const levels = [...(which === 'bids' ? this.bids : this.asks).values()];
-    const sign = which === 'bids' ? -1 : 1;
-    levels.sort((a, b) => sign * compareDecimal(a.price, b.price));
-    return levels.map((l) => ({ price: l.priceText, size: l.sizeText }));
+    let levels = this.sorted[which];
+    if (levels === undefined) {
+      const all = [...(which === 'bids' ? this.bids : this.asks).values()];
+      const sign = which === 'bids' ? -1 : 1;
+      all.sort((a, b) => sign * (a.value !== b.value ? a.value - b.value : compareDecimal(a.price, b.price)));
+      levels = all.map((l) => ({ price: l.priceText, size: l.sizeText }));
+      this.sorted[which] = levels;
+    }
+    return levels.slice();
   }
 
   /** Keeps the best `depth` levels per side. */
   truncate(depth: number): void {
     for (const which of ['bids', 'asks'] as const) {
       const map = which === 'bids' ? this.bids : this.asks;
-      for (const l of this.side(which).slice(depth)) map.delete(canonicalDecimal(l.price));
+      const cut = this.side(which).slice(depth);
+      if (cut.length === 0) continue;
+      for (const l of cut) map.delete(canonicalDecimal(l.price));
+      this.sorted[which] = undefined;
     }
   }
 
   crossed(): boolean {
-    const bid = this.side('bids')[0];
-    const ask = this.side('asks')[0];
+    const bid = this.best('bids');
+    const ask = this.best('asks');
     return (
       bid !== undefined && ask !== undefined && compareDecimal(parseDecimal(bid.price), parseDecimal(ask.price)) >= 0
     );
   }
 
   top(): ModelTop | null {
-    const bid = this.side('bids')[0];
-    const ask = this.side('asks')[0];
+    const bid = this.best('bids');
+    const ask = this.best('asks');
     if (!bid && !ask) return null;
     return {
       bidPx: bid ? Number(bid.price) : 0,
@@ -163,6 +194,18 @@ export class ReferenceBook {
       askPx: ask ? Number(ask.price) : 0,
       askQty: ask ? Number(ask.size) : 0,
     };
+  }
+
+  /** Sizes of the best `n` levels of a side, best first. */
+  sizes(which: 'bids' | 'asks', n: number): number[] {
+    this.side(which);
+    return this.sorted[which]!.slice(0, n).map((l) => Number(l.size));
+  }
+
+  private best(which: 'bids' | 'asks'): LevelText | undefined {
+    if ((which === 'bids' ? this.bids : this.asks).size === 0) return undefined;
+    this.side(which);
+    return this.sorted[which]![0];
   }
 
   /** Kraken v2: 10 asks low→high then 10 bids high→low, digits without '.' and leading zeros. */
@@ -189,13 +232,34 @@ export class ReferenceBook {
     }
     return crc32(parts.join(':')) | 0;
   }
-}
 
-function setLevels(map: Map<string, Level>, levels: readonly LevelText[]): void {
-  for (const l of levels) {
-    const key = canonicalDecimal(l.price);
-    if (isZero(l.size)) map.delete(key);
-    else map.set(key, { price: parseDecimal(l.price), priceText: l.price, sizeText: l.size });
+  private setLevels(map: Map<string, Level>, levels: readonly LevelText[]): boolean {
+    for (const l of levels) {
+      const price = parseDecimal(l.price);
+      const size = parseDecimal(l.size);
+      if (!this.representable(price, size)) return false;
+      const key = canonicalDecimal(l.price);
+      if (size.units === 0n) map.delete(key);
+      else map.set(key, { price, value: Number(l.price), priceText: l.price, sizeText: l.size });
+    }
+    return true;
+  }
+
+  /** Grows the book's scales for this level as native does; false when native would overflow. */
+  private representable(price: Decimal, size: Decimal): boolean {
+    if (price.scale > MAX_SCALE || size.scale > MAX_SCALE) return false;
+    const fits = (d: Decimal, scale: number): boolean => rescale(d, scale) <= INT64_MAX;
+    const all = (): Level[] => [...this.bids.values(), ...this.asks.values()];
+    if (price.scale > this.pxScale) {
+      if (!all().every((l) => fits(l.price, price.scale))) return false;
+      this.pxScale = price.scale;
+    }
+    if (!fits(price, this.pxScale)) return false;
+    if (size.scale > this.qtyScale) {
+      if (!all().every((l) => fits(parseDecimal(l.sizeText), size.scale))) return false;
+      this.qtyScale = size.scale;
+    }
+    return fits(size, this.qtyScale);
   }
 }
 
@@ -203,6 +267,15 @@ function setLevels(map: Map<string, Level>, levels: readonly LevelText[]): void 
 
 /** Kraken's default subscribed depth: the book is cut to it after every update. */
 export const KRAKEN_DEPTH = 10;
+
+/** Binance deltas held while the REST snapshot is on its way (native: the oldest are dropped beyond these). */
+export const MAX_BUFFERED_DELTAS = 4096;
+export const MAX_BUFFERED_LEVELS = 1 << 18;
+
+export interface BookSyncOptions {
+  /** Levels kept per side after every update: Kraken's subscribed depth (default KRAKEN_DEPTH); 0 = all. */
+  depth?: number;
+}
 
 export class ReferenceBookSync {
   private state: ModelState = 'SYNCING';
@@ -213,8 +286,15 @@ export class ReferenceBookSync {
   private lastSeq: bigint | undefined;
   private appliedSinceSnapshot = false;
   private buffer: BookMessage[] = [];
+  private bufferedLevels = 0;
+  private readonly depth: number;
 
-  constructor(private readonly rule: SyncRule) {}
+  constructor(
+    private readonly rule: SyncRule,
+    options: BookSyncOptions = {},
+  ) {
+    this.depth = options.depth ?? (rule === 'kraken' ? KRAKEN_DEPTH : 0);
+  }
 
   get currentState(): ModelState {
     return this.state;
@@ -230,10 +310,11 @@ export class ReferenceBookSync {
   }
 
   private onSnapshot(msg: BookMessage): ModelVerdict {
-    const book = ReferenceBook.from(msg.bids, msg.asks);
-    if (this.rule === 'kraken') book.truncate(KRAKEN_DEPTH);
+    const book = new ReferenceBook();
     this.book = book;
     this.shown = book;
+    if (!book.applyRepresentable(msg.bids, msg.asks)) return this.fail('bad_level');
+    if (this.depth > 0) book.truncate(this.depth);
     this.lastSeq = msg.seq;
     this.appliedSinceSnapshot = false;
     const failure = this.integrity(book, msg);
@@ -241,7 +322,12 @@ export class ReferenceBookSync {
     this.state = 'VALID';
     const pending = this.buffer;
     this.buffer = [];
-    for (const d of pending) this.onDelta(d);
+    this.bufferedLevels = 0;
+    // As native: the replay stops at the first delta that breaks the book.
+    for (const d of pending) {
+      const v = this.onDelta(d);
+      if (v !== 'apply' && v !== 'apply_first' && v !== 'discard') break;
+    }
     return 'snapshot';
   }
 
@@ -249,15 +335,21 @@ export class ReferenceBookSync {
     const book = this.book;
     if (!book) {
       if (this.rule === 'binance' || this.rule === 'binance-futures') {
+        const levels = msg.bids.length + msg.asks.length;
+        if (this.buffer.length >= MAX_BUFFERED_DELTAS || this.bufferedLevels + levels > MAX_BUFFERED_LEVELS) {
+          this.buffer = [];
+          this.bufferedLevels = 0;
+        }
         this.buffer.push(msg);
+        this.bufferedLevels += levels;
         return 'buffered';
       }
       return 'discard';
     }
     const sequenced = this.sequence(msg);
     if (sequenced !== 'apply' && sequenced !== 'apply_first') return sequenced;
-    book.apply(msg.bids, msg.asks);
-    if (this.rule === 'kraken') book.truncate(KRAKEN_DEPTH);
+    if (!book.applyRepresentable(msg.bids, msg.asks)) return this.fail('bad_level');
+    if (this.depth > 0) book.truncate(this.depth);
     if (msg.seq !== undefined) this.lastSeq = msg.seq;
     this.appliedSinceSnapshot = true;
     const failure = this.integrity(book, msg);
@@ -290,13 +382,14 @@ export class ReferenceBookSync {
         if (seq === undefined || prevSeq === undefined || last === undefined) return 'apply';
         return prevSeq === last ? 'apply' : this.fail('gap');
       case 'coinbase':
+      case 'coinbase-advanced':
       case 'kraken':
         return 'apply';
     }
   }
 
+  /** After an update: the venue checksum first, then a crossed book (native order). */
   private integrity(book: ReferenceBook, msg: BookMessage): 'crossed' | 'checksum_mismatch' | null {
-    if (book.crossed()) return 'crossed';
     if (this.rule === 'kraken' && msg.checksum !== undefined && book.krakenChecksum() !== msg.checksum >>> 0)
       return 'checksum_mismatch';
     if (
@@ -306,15 +399,18 @@ export class ReferenceBookSync {
       book.okxChecksum() !== (msg.checksum | 0)
     )
       return 'checksum_mismatch';
+    if (book.crossed()) return 'crossed';
     return null;
   }
 
-  /** Enters RESYNCING: the book waits for a fresh snapshot. */
-  private fail(verdict: 'gap' | 'checksum_mismatch' | 'crossed'): ModelVerdict {
+  /** Enters RESYNCING: the book waits for a fresh snapshot; buffered deltas are dropped. */
+  private fail(verdict: 'gap' | 'checksum_mismatch' | 'crossed' | 'bad_level'): ModelVerdict {
     this.state = 'RESYNCING';
     if (this.book) this.shown = this.book;
     this.book = null;
     this.appliedSinceSnapshot = false;
+    this.buffer = [];
+    this.bufferedLevels = 0;
     return verdict;
   }
 }

@@ -3,11 +3,14 @@
 import {
   DEFAULT_MAX_FRAME_BYTES,
   REJECT_SAMPLE_BYTES,
+  type BookEvent,
   type CanonicalEvent,
   type Market,
   type RejectReason,
   type VenueId,
 } from '../events';
+import type { LevelText } from './book';
+import { parseKeepingNumberText } from './json-source';
 import { Frame, RejectError } from './reader';
 import { SymbolMapper, type InstrumentInfo } from './symbols';
 import { normalizeBinance } from './venues/binance';
@@ -23,6 +26,29 @@ export type { InstrumentInfo } from './symbols';
 export interface ReferenceNormalizerOptions {
   /** Frames larger than this many bytes are rejected as `oversized`. */
   maxFrameBytes?: number;
+  /**
+   * Attach the wire text of every book level to book events (see
+   * `bookLevelText`), for order books whose checksums hash the digits as sent.
+   * The events themselves (their JSON, their enumerable properties) are the
+   * same with or without it.
+   */
+  levelText?: boolean;
+}
+
+/** A book event's levels as the venue wrote them (Kraken: the JSON number tokens). */
+export interface BookLevelText {
+  bids: LevelText[];
+  asks: LevelText[];
+}
+
+const LEVEL_TEXT = Symbol('tickwire.levelText');
+
+/**
+ * The wire text of a book event's levels, in the order of `bids`/`asks`, or
+ * undefined when the event did not come from a normalizer with `levelText`.
+ */
+export function bookLevelText(event: BookEvent): BookLevelText | undefined {
+  return (event as BookEvent & { [LEVEL_TEXT]?: BookLevelText })[LEVEL_TEXT];
 }
 
 /** Nesting deeper than this is malformed_json in both engines (bounded recursion in C++). */
@@ -45,11 +71,13 @@ const lenientDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true 
 
 export class ReferenceNormalizer {
   private readonly maxFrameBytes: number;
+  private readonly levelText: boolean;
   private readonly symbols = new SymbolMapper();
   private readonly frame = new Frame(this.symbols);
 
   constructor(options: ReferenceNormalizerOptions = {}) {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.levelText = options.levelText ?? false;
   }
 
   /** Joined symbols of `venue` are split by this metadata instead of the quote-asset list. */
@@ -81,11 +109,35 @@ export class ReferenceNormalizer {
     }
     // OKX keep-alive replies are the bare text `pong`, not JSON.
     if (venue === 'okx' && text === 'pong') return [{ type: 'status', venue, kind: 'pong' }];
-    const root = parseJson(text);
+    let root = parseJson(text);
     const f = this.frame;
-    f.begin(venue, recvTs, market);
+    if (!this.levelText) {
+      f.begin(venue, recvTs, market);
+      NORMALIZERS[venue](f, root);
+      return f.finish();
+    }
+    // Kraken's levels are JSON numbers: parse again, keeping their text (the
+    // same tree; JSON.parse above has already judged the frame well-formed).
+    let sources;
+    if (venue === 'kraken') ({ root, sources } = parseKeepingNumberText(text));
+    f.begin(venue, recvTs, market, true, sources);
     NORMALIZERS[venue](f, root);
-    return f.finish();
+    const events = f.finish();
+    const texts = f.levelTexts!;
+    const textOf = (l: [number, number]): LevelText => {
+      const t = texts.get(l);
+      if (t === undefined) throw new Error('reference normalizer: a book level without its text');
+      return t;
+    };
+    for (const e of events) {
+      if (e.type !== 'book') continue;
+      // Not enumerable: JSON.stringify, deepEqual and spreads see the canonical event only.
+      Object.defineProperty(e, LEVEL_TEXT, {
+        value: { bids: e.bids.map(textOf), asks: e.asks.map(textOf) } satisfies BookLevelText,
+        enumerable: false,
+      });
+    }
+    return events;
   }
 }
 

@@ -14,6 +14,8 @@ import type {
   StatusKind,
   VenueId,
 } from '../events';
+import type { LevelText } from './book';
+import type { NumberSources } from './json-source';
 import { checkJsonQuantity, parseQuantity, parseSigned } from './number';
 import { msToMicros, rfc3339ToMicros } from './time';
 import type { SymbolMapper } from './symbols';
@@ -94,15 +96,39 @@ export class Frame {
   market: Market | undefined = undefined;
   out: CanonicalEvent[] = [];
   private valueError: RejectReason | undefined = undefined;
+  /** The wire text of each book level of the frame, when the normalizer keeps it (option `levelText`). */
+  levelTexts: Map<Level, LevelText> | undefined = undefined;
+  /** Number source texts of the frame's JSON (Kraken, when level text is kept). */
+  numberSources: NumberSources | undefined = undefined;
 
   constructor(readonly symbols: SymbolMapper) {}
 
-  begin(venue: VenueId, recvTs: number, market: Market | undefined): void {
+  begin(
+    venue: VenueId,
+    recvTs: number,
+    market: Market | undefined,
+    keepLevelText = false,
+    numberSources?: NumberSources,
+  ): void {
     this.venue = venue;
     this.recvTs = recvTs;
     this.market = market;
     this.out = [];
     this.valueError = undefined;
+    this.levelTexts = keepLevelText ? new Map() : undefined;
+    this.numberSources = numberSources;
+  }
+
+  /** Records the text a book level was read from (a no-op unless level text is kept). */
+  noteLevel(level: Level, price: unknown, size: unknown): void {
+    if (this.levelTexts !== undefined && typeof price === 'string' && typeof size === 'string') {
+      this.levelTexts.set(level, { price, size });
+    }
+  }
+
+  /** The source text of the number `o[key]` (Kraken levels), when number sources are kept. */
+  numberText(o: JsonObject, key: string): string | undefined {
+    return this.numberSources?.get(o)?.get(key);
   }
 
   /** Events of the frame, or the deferred value error if one was seen. */
@@ -208,7 +234,9 @@ export function textLevels(f: Frame, list: JsonArray, what: string): Level[] {
   for (let i = 0; i < list.length; i++) {
     const entry = asArray(list[i], what);
     if (entry.length < 2) throw new RejectError('missing_field', what);
-    levels[i] = [f.qtyText(entry[0], what), f.qtyText(entry[1], what)];
+    const level: Level = [f.qtyText(entry[0], what), f.qtyText(entry[1], what)];
+    f.noteLevel(level, entry[0], entry[1]);
+    levels[i] = level;
   }
   return levels;
 }

@@ -70,6 +70,63 @@ test('signals from trades and venue quotes: the native engine and the TS referen
   for (const kind of ['trade_stats', 'ema', 'bbo', 'ofi']) assert.ok(kinds.has(kind), `no ${kind} records`);
 });
 
+/**
+ * Book sequences (Binance spot with its REST snapshot, OKX, Kraken) with the
+ * venues' trades and quotes, as capture records 100 ms apart.
+ */
+function booksTradesAndQuotes(): string {
+  const lines: string[] = [];
+  const add = (venue: string, folder: string, file: string, wrap?: (raw: string, symbol: string) => string): void => {
+    for (const line of readFileSync(join(fixtures, folder, file), 'utf8')
+      .split('\n')
+      .filter(Boolean)) {
+      const r = JSON.parse(line) as { raw: string; expected: { symbol?: string } };
+      const raw = wrap ? wrap(r.raw, r.expected.symbol ?? '') : r.raw;
+      lines.push(JSON.stringify({ venue, raw, recvTs: 1_700_000_000_000_000 + lines.length * 100_000 }));
+    }
+  };
+  const rest = (raw: string, symbol: string): string =>
+    raw.startsWith('{"lastUpdateId"') ? `{"rest":${raw},"symbol":"${symbol}"}` : raw;
+  add('binance', 'binance-spot', 'bookTicker.jsonl');
+  add('binance', 'binance-spot', 'depth_sync_sequence.jsonl', rest);
+  add('binance', 'binance-spot', 'trade.jsonl');
+  add('okx', 'okx-v5', 'tickers.jsonl');
+  add('okx', 'okx-v5', 'books_sequence.jsonl');
+  add('okx', 'okx-v5', 'trades.jsonl');
+  add('kraken', 'kraken-v2', 'book_sequence.jsonl');
+  add('kraken', 'kraken-v2', 'trade.jsonl');
+  return lines.join('\n') + '\n';
+}
+
+test('signals with order books: --engine native and --engine ts print the same records', () => {
+  const input = booksTradesAndQuotes();
+  const native = tickwire(['signals', '--engine', 'native'], input);
+  const reference = tickwire(['signals', '--engine', 'ts'], input);
+  assert.equal(native.status, 0, native.stderr);
+  assert.equal(reference.status, 0, reference.stderr);
+  const a = parse(native.stdout);
+  const b = parse(reference.stdout);
+  assert.equal(a.length, b.length, 'record count');
+  a.forEach((s, i) => {
+    assert.deepEqual(Object.keys(s), Object.keys(b[i]!), `record ${i}: fields`);
+    for (const key of Object.keys(s))
+      assert.ok(
+        close(s[key], b[i]![key]),
+        `record ${i} (${String(s.signal)}) field ${key}: ${String(s[key])} vs ${String(b[i]![key])}`,
+      );
+  });
+  // Book-derived signals are there, from both engines.
+  const kinds = new Set(a.map((s) => s.signal));
+  for (const kind of ['bbo', 'depth_imbalance', 'ofi', 'nbbo', 'trade_stats']) assert.ok(kinds.has(kind), `no ${kind}`);
+  assert.ok(
+    b.some((s) => s.signal === 'depth_imbalance' && s.venue === 'kraken'),
+    'the reference derives depth from the Kraken book',
+  );
+  // Lines differ at most in the last digits of a float (ema/rv use log/pow).
+  const same = native.stdout.split('\n').filter((l, i) => l === reference.stdout.split('\n')[i]).length;
+  assert.ok(same >= a.length * 0.9, `only ${same} of ${a.length} lines identical`);
+});
+
 test('--signals selects kinds and --config sets parameters, for both engines', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tickwire-signals-'));
   const config = join(dir, 'signals.json');

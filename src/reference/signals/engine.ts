@@ -1,6 +1,7 @@
 // The TypeScript reference of the signal engine (docs/signals.md): the same
 // calls as native/signals/signals.h over canonical values, returning the
-// plain signal objects each call emits, in the native engine's order. Both
+// plain signal objects each call emits, in the native engine's order (fields
+// in the order src/engine/signals.ts decodes them, so JSON lines match). Both
 // are deterministic functions of the same call sequence; the differential
 // test (test/signals/differential.test.ts) holds them to 1e-9.
 import { VENUES, venueCode, venueFromCode, type CanonicalEvent, type Side, type VenueId } from '../../events';
@@ -207,11 +208,11 @@ export class SignalEngine {
         emitTs: this.now,
         valid,
         window: f.window,
+        trades: f.trades,
         vwap: f.vwap,
         volume: f.volume,
         buyVolume: f.buyVolume,
         sellVolume: f.sellVolume,
-        trades: f.trades,
         tfi: f.tfi,
         rv: f.rv,
       };
@@ -480,12 +481,12 @@ export class SignalEngine {
         valid: nbboValid(n),
         bidPx: n.bidPx,
         bidQty: n.bidQty,
-        bidVenue: venueFromCode(n.bidVenue) ?? null,
         askPx: n.askPx,
         askQty: n.askQty,
+        crossBps,
+        bidVenue: venueFromCode(n.bidVenue) ?? null,
         askVenue: venueFromCode(n.askVenue) ?? null,
         crossed,
-        crossBps,
       };
       this.emit(rec, allFinite(n.bidPx, n.bidQty, n.askPx, n.askQty, crossBps));
       s.nbboEmitted = true;

@@ -66,6 +66,7 @@ function l2Data(f: Frame, msg: JsonObject): void {
       const s = reqString(m, 'side');
       if (s !== 'bid' && s !== 'offer') throw new RejectError('wrong_type', 'side');
       const level: Level = [f.qty(m, 'price_level'), f.qty(m, 'new_quantity')];
+      f.noteLevel(level, m.price_level, m.new_quantity);
       (s === 'bid' ? bids : asks).push(level);
     }
     f.out.push({

@@ -75,6 +75,7 @@ function l2update(f: Frame, m: JsonObject): void {
     const s = entry[0];
     if (s !== 'buy' && s !== 'sell') throw new RejectError('wrong_type', 'changes side');
     const level: Level = [f.qtyText(entry[1], 'changes'), f.qtyText(entry[2], 'changes')];
+    f.noteLevel(level, entry[1], entry[2]);
     (s === 'buy' ? bids : asks).push(level);
   }
   const ts = f.rfc3339(m, 'time');

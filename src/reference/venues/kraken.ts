@@ -104,7 +104,10 @@ function levels(f: Frame, list: JsonArray, what: string): Level[] {
   const out: Level[] = new Array<Level>(list.length);
   for (let i = 0; i < list.length; i++) {
     const m = asObject(list[i], what);
-    out[i] = [f.jsonQty(m, 'price'), f.jsonQty(m, 'qty')];
+    const level: Level = [f.jsonQty(m, 'price'), f.jsonQty(m, 'qty')];
+    // The checksum hashes the digits as sent: keep the number tokens' text.
+    f.noteLevel(level, f.numberText(m, 'price'), f.numberText(m, 'qty'));
+    out[i] = level;
   }
   return out;
 }
