@@ -5,6 +5,10 @@ type CommandModule = { run(argv: string[]): Promise<number> };
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   start: { summary: 'run the whole product on embedded defaults', load: async () => import('./start.js') },
   run: { summary: 'run the pipeline from a config file', load: async () => import('./run.js') },
+  capture: {
+    summary: "publish the venues' raw frames to Kafka for `run --source kafka`",
+    load: async () => import('./capture.js'),
+  },
   config: { summary: 'print the effective configuration', load: async () => import('./config.js') },
   normalize: { summary: 'raw frames → canonical events (JSON Lines)', load: async () => import('./normalize.js') },
   book: { summary: 'raw frames → order-book verdicts and top of book', load: async () => import('./book.js') },

@@ -101,8 +101,9 @@ export const DEFAULT_CONFIG: RunConfig = {
   simulator: { enabled: false, rate: 300, seed: 1, port: 0 },
   engine: {
     mode: 'inline',
-    inputRingBytes: 1 << 26,
-    outputRingBytes: 1 << 26,
+    // 16 MiB: a second or more of a busy feed while the loop is held up (GC, a slow producer call).
+    inputRingBytes: 1 << 24,
+    outputRingBytes: 1 << 24,
     maxFrameBytes: 4 << 20,
     books: true,
     krakenDepth: 10,

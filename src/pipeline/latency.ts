@@ -4,7 +4,7 @@
 import { build, type Histogram } from 'hdr-histogram-js';
 
 /** The stages a frame passes, in order (docs/operations.md "Latency"). */
-export const STAGES = ['feed', 'queue', 'engine', 'handoff', 'ack'] as const;
+export const STAGES = ['feed', 'queue', 'engine', 'handoff', 'ack', 'recv_to_handoff', 'recv_to_ack'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export const STAGE_HELP: Record<Stage, string> = {
@@ -13,6 +13,8 @@ export const STAGE_HELP: Record<Stage, string> = {
   engine: 'engine processing per frame (normalize + books + signals; inline mode)',
   handoff: 'engine output → handed to the Kafka producer',
   ack: 'handed to the producer → acknowledged by Kafka',
+  recv_to_handoff: 'receive → handed to the Kafka producer, per record (queue + engine + handoff together)',
+  recv_to_ack: 'receive → acknowledged by Kafka, per record (includes records that went through the journal)',
 };
 
 const HOUR_NS = 3_600_000_000_000;
@@ -62,6 +64,14 @@ export function summarize(h: Histogram): LatencySummary {
     p999: h.getValueAtPercentile(99.9),
     max: h.maxValue,
   };
+}
+
+/** Starts every stage's histograms afresh (e.g. after a benchmark's warm-up; SIGUSR2 in `tickwire run`). */
+export function resetStages(stages: Record<Stage, StageLatency>): void {
+  for (const s of STAGES) {
+    stages[s].total.reset();
+    stages[s].window.reset();
+  }
 }
 
 export function createStages(): Record<Stage, StageLatency> {

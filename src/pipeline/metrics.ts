@@ -126,6 +126,9 @@ export function createMetrics(p: Pipeline): Registry {
   counter('tickwire_resync_requests_total', 'Book resyncs the engine asked the connectors for', [], () => [
     [{}, p.counters.resyncRequests],
   ]);
+  counter('tickwire_resync_retries_total', 'Resyncs asked again because a book stayed RESYNCING', [], () => [
+    [{}, p.counters.resyncRetries],
+  ]);
   counter('tickwire_records_not_published_total', 'Records the sink did not keep (droppable, buffer full)', [], () => [
     [{}, p.counters.notPublished],
   ]);

@@ -10,14 +10,14 @@ import type { CanonicalEvent, VenueId } from '../events';
 import { BOOK_RECORD_TYPES, decodeBookRecord, type BookState } from '../engine/book-records';
 import { Engine } from '../engine/engine';
 import { RECORD_TYPES, RecordDecoder } from '../engine/records';
-import { ringStats, type RecordView } from '../engine/ring';
+import { RING_HEADER_BYTES, ringStats, type RecordView } from '../engine/ring';
 import { SignalDecoder, type SignalName, type SignalRecord } from '../engine/signals';
 import { createSink, type KafkaSink, type SinkOptions } from '../sink/sink';
 import { publishSignal } from '../sink/publish-signal';
 import { FeedManager } from '../venues/manager';
 import type { ConnectorCounters, FeedState, FeedStatusEvent, FrameSink } from '../venues/types';
 import { shardVenues, type RunConfig } from './config';
-import { createStages, type Stage, type StageLatency } from './latency';
+import { createStages, resetStages, type Stage, type StageLatency } from './latency';
 
 /** Wall-clock µs since the epoch, the clock connectors stamp frames with (src/venues/connection.ts nowNs). */
 function nowUs(): number {
@@ -40,6 +40,8 @@ export interface PipelineCounters {
   bookTransitions: Record<string, number>;
   /** Resync requests the engine made. */
   resyncRequests: number;
+  /** Resyncs asked again because a book stayed RESYNCING (its snapshot lost or refused). */
+  resyncRetries: number;
   /** Frames refused by a full input ring (also counted per connector as drops). */
   inputRingDrops: number;
   /** Records the sink did not keep (droppable with the buffer full). */
@@ -63,6 +65,8 @@ export interface FrameSource {
   counters(): Partial<Record<VenueId, ConnectorCounters>> & { total: ConnectorCounters };
   /** Takes a resync request (record type 24); true when the record was one. */
   handleEngineRecord(record: RecordView, decoder: RecordDecoder): boolean;
+  /** Asks again for a book's snapshot (when a resync did not bring the book back). */
+  resync?(venue: VenueId, symbol: string, reason: string): Promise<void>;
   /** Consumer lag per topic partition, for sources that read a log (the Kafka source; docs/capture.md). */
   lag?(): SourceLag[];
   /** Further running totals of the source (e.g. `replayed`, `commits`), exported as `tickwire_source_<name>_total`. */
@@ -75,6 +79,10 @@ export interface SourceLag {
   /** Messages between the next one to be processed and the partition's high watermark. */
   messages: number;
 }
+
+/** A book still RESYNCING this long after the last request is asked for again, doubling up to the max. */
+export const RESYNC_RETRY_MS = 5000;
+export const RESYNC_RETRY_MAX_MS = 60_000;
 
 export interface FrameSourceContext {
   /** The input ring's writer end, counting drops and waking the engine. */
@@ -129,6 +137,7 @@ export class Pipeline {
     signals: {},
     bookTransitions: {},
     resyncRequests: 0,
+    resyncRetries: 0,
     inputRingDrops: 0,
     notPublished: 0,
     recordErrors: 0,
@@ -146,6 +155,9 @@ export class Pipeline {
   private readonly publishSet: ReadonlySet<SignalName>;
   private readonly stdout: Writable;
   private readonly onSignal: ((s: SignalRecord) => void) | undefined;
+  /** Books waiting for a resync: when it was last asked for and the wait before asking again. */
+  private readonly resyncWaits = new Map<string, { venue: VenueId; symbol: string; at: number; delay: number }>();
+  private resyncTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
@@ -179,6 +191,9 @@ export class Pipeline {
       krakenDepth: c.engine.krakenDepth,
       staleAfterMs: c.engine.staleAfterMs,
     });
+    // Touch every page of both rings now: page faults on first use would land
+    // on the hot path as latency spikes, and RSS would creep up for minutes.
+    for (const sab of [this.engine.input, this.engine.output]) new Uint8Array(sab, RING_HEADER_BYTES).fill(0);
     try {
       const writer = this.engine.writer;
       const sink: FrameSink = {
@@ -219,6 +234,7 @@ export class Pipeline {
     const s = this.config.sink;
     const log = this.log.child({ component: 'sink' });
     const ack = this.stages.ack;
+    const recvToAck = this.stages.recv_to_ack;
     return createSink({
       brokers: s.brokers,
       clientId: s.clientId,
@@ -236,12 +252,18 @@ export class Pipeline {
       ...(s.ssl ? { ssl: true } : {}),
       ...(s.sasl !== undefined ? { sasl: s.sasl as NonNullable<SinkOptions['sasl']> } : {}),
       logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
-      onAck: (us) => ack.record(us * 1000),
+      onAck: (us, recvNs) => {
+        if (us !== undefined) ack.record(us * 1000);
+        // ns since the epoch as text: a double keeps it to ~0.25 µs, plenty for a latency.
+        if (recvNs !== undefined) recvToAck.record(nowUs() * 1000 - Number(recvNs));
+      },
     });
   }
 
   /** Connects every venue; frames flow from here on. */
   async start(): Promise<void> {
+    this.resyncTimer = setInterval(() => this.retryResyncs(Date.now()), 1000);
+    this.resyncTimer.unref();
     if (this.config.engine.mode === 'thread') {
       // The native thread drains the input; this drains its output.
       this.pollTimer = setInterval(() => this.drainOutput(), 1);
@@ -302,6 +324,11 @@ export class Pipeline {
       } else if (type === BOOK_RECORD_TYPES.resync) {
         this.counters.resyncRequests++;
         this.feeds.handleEngineRecord(record, this.decoder);
+        const ev = decodeBookRecord(record, this.decoder);
+        if (ev?.type === 'resync') {
+          const key = `${ev.venue}:${ev.symbol}`;
+          this.resyncWaits.set(key, { venue: ev.venue, symbol: ev.symbol, at: Date.now(), delay: RESYNC_RETRY_MS });
+        }
       } else if (type === BOOK_RECORD_TYPES.bookStatus) {
         const ev = decodeBookRecord(record, this.decoder);
         if (ev?.type === 'book_status') this.onBookStatus(ev);
@@ -345,7 +372,9 @@ export class Pipeline {
     }
     if (this.sink === undefined || !this.publishing) return;
     if (!this.sink.publishEvent(ev)) c.notPublished++;
-    this.stages.handoff.record((nowUs() - this.pollEndUs) * 1000);
+    const now = nowUs();
+    this.stages.handoff.record((now - this.pollEndUs) * 1000);
+    this.stages.recv_to_handoff.record((now - recv) * 1000);
   }
 
   private onSignalRecord(s: SignalRecord, record: RecordView): void {
@@ -356,7 +385,9 @@ export class Pipeline {
     if (this.sink !== undefined) {
       const recvNs = (BigInt(record.recvNsHi >>> 0) << 32n) | BigInt(record.recvNsLo >>> 0);
       if (!publishSignal(this.sink, s, { recvNs })) c.notPublished++;
-      this.stages.handoff.record((nowUs() - this.pollEndUs) * 1000);
+      const now = nowUs();
+      this.stages.handoff.record((now - this.pollEndUs) * 1000);
+      this.stages.recv_to_handoff.record((now - recvUs(record)) * 1000);
     } else {
       this.stdout.write(`${JSON.stringify(s)}\n`);
       c.printed++;
@@ -364,9 +395,11 @@ export class Pipeline {
   }
 
   private onBookStatus(ev: Extract<ReturnType<typeof decodeBookRecord>, { type: 'book_status' }>): void {
-    const key = `${ev.state}|${ev.reason}`;
-    this.counters.bookTransitions[key] = (this.counters.bookTransitions[key] ?? 0) + 1;
-    this.books.set(`${ev.venue}:${ev.symbol}`, { state: ev.state, reason: ev.reason, since: Date.now() });
+    const transition = `${ev.state}|${ev.reason}`;
+    this.counters.bookTransitions[transition] = (this.counters.bookTransitions[transition] ?? 0) + 1;
+    const key = `${ev.venue}:${ev.symbol}`;
+    this.books.set(key, { state: ev.state, reason: ev.reason, since: Date.now() });
+    if (ev.state === 'VALID') this.resyncWaits.delete(key);
     const fields = { venue: ev.venue, symbol: ev.symbol, state: ev.state, previous: ev.previous, reason: ev.reason };
     if (ev.state === 'VALID' || ev.state === 'SYNCING') this.log.info(fields, 'book state');
     else this.log.warn(fields, 'book state');
@@ -393,6 +426,25 @@ export class Pipeline {
     }
   }
 
+  /**
+   * A resync can fail without anyone noticing: the snapshot frame lost or
+   * malformed on the wire, a REST call given up. The engine asks once per
+   * transition, so a book still RESYNCING after the wait is asked for again.
+   */
+  retryResyncs(now: number): void {
+    for (const [key, w] of this.resyncWaits) {
+      if (this.books.get(key)?.state !== 'RESYNCING') continue;
+      if (now - w.at < w.delay) continue;
+      this.counters.resyncRetries++;
+      this.log.warn({ venue: w.venue, symbol: w.symbol, waitedMs: now - w.at }, 'book still RESYNCING: asking again');
+      w.at = now;
+      w.delay = Math.min(w.delay * 2, RESYNC_RETRY_MAX_MS);
+      this.feeds.resync?.(w.venue, w.symbol, 'still resyncing').catch((err: unknown) => {
+        this.log.warn({ err, venue: w.venue, symbol: w.symbol }, 'resync retry failed');
+      });
+    }
+  }
+
   // ---------------------------------------------------------------- health
 
   /** Why the pipeline is not ready (empty when ready): connected, books VALID, Kafka reachable. */
@@ -416,6 +468,11 @@ export class Pipeline {
     return out;
   }
 
+  /** Starts every latency histogram afresh (benchmarks call it after their warm-up; SIGUSR2 in `tickwire run`). */
+  resetLatency(): void {
+    resetStages(this.stages);
+  }
+
   /** Rejects as a plain list for metrics: venue, reason, count. */
   rejectCounts(): Array<{ venue: string; reason: string; count: number }> {
     return Object.entries(this.counters.rejects).map(([k, count]) => {
@@ -437,6 +494,7 @@ export class Pipeline {
   }
 
   private async doStop(): Promise<void> {
+    if (this.resyncTimer !== undefined) clearInterval(this.resyncTimer);
     await this.feeds.close();
     if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
     const deadline = Date.now() + 5000;

@@ -14,6 +14,7 @@ import { startObservabilityServer, type ObservabilityServer } from './http';
 import { createMetrics, flatMetrics } from './metrics';
 import { Pipeline, type PipelineOptions } from './pipeline';
 import { LiveView } from './view';
+import { kafkaSource } from '../capture/kafka-source';
 
 export interface RunOptions {
   /** Where the live view is drawn (default stdout); `viewIntervalMs` 0 = no view. */
@@ -137,9 +138,31 @@ export async function runPipeline(config: RunConfig, opts: RunOptions = {}): Pro
       ...(opts.signalsOut !== undefined ? { stdout: opts.signalsOut } : {}),
       ...(onSignalRecord !== undefined ? { onSignal: onSignalRecord } : {}),
       ...(opts.source !== undefined ? { source: opts.source } : {}),
+      // `source: { type: kafka }`: frames from `tickwire capture`'s raw topics (docs/capture.md).
+      ...(opts.source === undefined && config.source.type === 'kafka'
+        ? {
+            source: kafkaSource({
+              source: config.source,
+              clientId: `${config.sink.clientId}-source`,
+              ...(config.sink.ssl ? { ssl: true } : {}),
+              ...(config.sink.sasl !== undefined ? { sasl: config.sink.sasl } : {}),
+            }),
+          }
+        : {}),
     });
     const p = pipeline;
     cleanup.push(() => p.stop());
+    if (opts.until === undefined) {
+      // SIGUSR2: the latency histograms start afresh (how a benchmark leaves its warm-up out).
+      const onReset = (): void => {
+        p.resetLatency();
+        log.info('latency histograms reset (SIGUSR2)');
+      };
+      process.on('SIGUSR2', onReset);
+      cleanup.push(() => {
+        process.off('SIGUSR2', onReset);
+      });
+    }
     const registry = createMetrics(pipeline);
     if (config.observability.port >= 0) {
       server = await startObservabilityServer(registry, pipeline, config.observability.host, config.observability.port);

@@ -92,8 +92,12 @@ export interface SinkOptions {
   /** SASL credentials; never logged. */
   sasl?: KafkaConfig['sasl'];
   logger?: SinkLogger;
-  /** Called with each delivered record's handoff → ack latency in µs (for histograms). */
-  onAck?: (us: number) => void;
+  /**
+   * Called for each delivered record (for histograms) with its handoff → ack latency in µs
+   * (undefined for a record that went through the journal: its handoff time is not kept there)
+   * and its `recv-ns` header (receive time, ns since the epoch, as text) when it has one.
+   */
+  onAck?: (us: number | undefined, recvNs: string | undefined) => void;
 }
 
 /** Counters, exposed as a plain object for metrics. */
@@ -246,7 +250,7 @@ export class KafkaSink {
   };
   private readonly policies: Record<string, DeliveryPolicy>;
   private readonly log: SinkLogger;
-  private readonly onAck: ((us: number) => void) | undefined;
+  private readonly onAck: SinkOptions['onAck'];
   readonly journal: Journal;
 
   private readonly kafka: Kafka;
@@ -802,7 +806,8 @@ export class KafkaSink {
     let bytes = 0;
     for (const r of records) {
       bytes += r.value.length;
-      if (r.handoff !== 0n) this.sample(Number(now - r.handoff) / 1000);
+      if (r.handoff !== 0n) this.sample(Number(now - r.handoff) / 1000, r.headers['recv-ns']);
+      else this.onAck?.(undefined, r.headers['recv-ns']);
     }
     for (let i = 0; i < mem; i++) {
       const r = this.q[this.qHead + i] as OutRecord;
@@ -831,8 +836,8 @@ export class KafkaSink {
     }
   }
 
-  private sample(us: number): void {
-    this.onAck?.(us);
+  private sample(us: number, recvNs: string | undefined): void {
+    this.onAck?.(us, recvNs);
     this.lat[this.latCount % LATENCY_SAMPLES] = us;
     this.latCount++;
     if (us > this.latMax) this.latMax = us;
