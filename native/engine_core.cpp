@@ -18,6 +18,12 @@ constexpr uint32_t kStageHeadroom = 8192;
 // Signal records per byte of frame, generously: a trade is ~40 bytes of text
 // and may produce ~600 bytes of signals (windows, EMAs, bars).
 constexpr uint32_t kSignalBytesPerFrameByte = 32;
+
+// Only the engine's thread writes a counter, so a relaxed load and store add to
+// it without the locked read-modify-write of fetch_add (~20 cycles a frame).
+inline void bump(std::atomic<uint64_t>& counter, uint64_t n) {
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
 }  // namespace
 
 EngineCore::EngineCore(uint8_t* input, uint32_t inputCapacity, uint8_t* output, uint32_t outputCapacity,
@@ -28,7 +34,6 @@ EngineCore::EngineCore(uint8_t* input, uint32_t inputCapacity, uint8_t* output, 
     normalizer_ = std::make_unique<norm::Normalizer>(config_.maxFrameBytes);
     if (config_.books) {
       books_ = std::make_unique<book::BookManager>(config_.book);
-      levelScratch_.reserve(4096);
     }
     if (config_.signals) {
       signals_ = std::make_unique<signals::SignalEngine>(config_.signal);
@@ -48,7 +53,7 @@ bool EngineCore::process(const ring::RecordView& record) {
       if (dst == nullptr) return false;
       std::memcpy(dst, record.payload, record.length);
       writer_.commitLocal();
-      counters_.recordsOut.fetch_add(1, std::memory_order_relaxed);
+      bump(counters_.recordsOut, 1);
       return true;
     }
     case Pipeline::Normalize: {
@@ -61,7 +66,7 @@ bool EngineCore::process(const ring::RecordView& record) {
       uint32_t written = 0;
       // False: the output ring is full; the normalizer left nothing staged.
       if (!normalizer_->process(record, writer_, written)) return false;
-      counters_.recordsOut.fetch_add(written, std::memory_order_relaxed);
+      bump(counters_.recordsOut, written);
       const auto recvUs = static_cast<int64_t>(record.recvNs / 1000);
       if (signals_) feedSignals(frameStart, writer_.mark(), recvUs);
       if (books_) applyBooks(record.venue, recvUs);
@@ -136,20 +141,9 @@ void EngineCore::feedSignals(uint32_t from, uint32_t to, int64_t recvUs) {
 }
 
 void EngineCore::applyBooks(uint16_t venue, int64_t recvUs) {
-  const auto& levels = normalizer_->frameLevelText();
+  const auto& levels = normalizer_->frameLevels();
   for (const norm::Normalizer::PendingBook& pending : normalizer_->frameBooks()) {
-    levelScratch_.clear();
     const uint32_t count = pending.bidCount + pending.askCount;
-    for (uint32_t i = 0; i < count; ++i) {
-      const norm::Normalizer::LevelText& text = levels[pending.firstLevel + i];
-      book::LevelUpdate level{i < pending.bidCount, {}, {}};
-      // The normalizer accepted these decimals; one that still has no exact
-      // fixed-point form (say "1e-40") gets an exponent the book refuses, so
-      // the book reports bad_level instead of holding a wrong price.
-      if (norm::parseFixed(text.px, false, level.px) != norm::NumStatus::Ok) level.px.exponent = INT8_MIN;
-      if (norm::parseFixed(text.qty, false, level.qty) != norm::NumStatus::Ok) level.qty.exponent = INT8_MIN;
-      levelScratch_.push_back(level);
-    }
     book::BookUpdate update;
     update.snapshot = pending.snapshot;
     update.hasSeq = pending.seq.present;
@@ -158,13 +152,13 @@ void EngineCore::applyBooks(uint16_t venue, int64_t recvUs) {
     update.prevSeq = pending.prevSeq.value;
     update.hasChecksum = pending.checksum.present;
     update.checksum = pending.checksum.value;
-    update.levels = levelScratch_.data();
+    update.levels = levels.data() + pending.firstLevel;
     update.count = count;
     const int64_t ts = pending.ts == records::kNullTs ? recvUs : pending.ts;
     const book::BookSync* known = books_->find(venue, pending.symbol);
     const bool wasValid = known != nullptr && known->state() == book::BookState::Valid;
     const book::Verdict verdict = books_->apply(venue, pending.symbol, ts, recvUs, update, writer_);
-    counters_.bookUpdates.fetch_add(1, std::memory_order_relaxed);
+    bump(counters_.bookUpdates, 1);
     if (signals_) bookToSignals(venue, pending.symbol, ts, recvUs, known == nullptr, wasValid, verdict);
   }
   if (recvUs >= nextStaleCheckUs_) {
@@ -182,7 +176,7 @@ uint32_t EngineCore::drainBatch(uint32_t limit) {
     if (!reader_.next(record)) break;
     if (!process(record)) {
       reader_.rewind(before);
-      counters_.outputFull.fetch_add(1, std::memory_order_relaxed);
+      bump(counters_.outputFull, 1);
       break;
     }
     ++handled;
@@ -192,8 +186,8 @@ uint32_t EngineCore::drainBatch(uint32_t limit) {
     // never gone from the input without its results being visible.
     writer_.flush();
     reader_.release();
-    counters_.framesIn.fetch_add(handled, std::memory_order_relaxed);
-    counters_.batches.fetch_add(1, std::memory_order_relaxed);
+    bump(counters_.framesIn, handled);
+    bump(counters_.batches, 1);
   }
   return handled;
 }

@@ -95,9 +95,8 @@ class EngineCore {
   ring::Writer writer_;
   EngineConfig config_;
   EngineCounters counters_;
-  std::unique_ptr<norm::Normalizer> normalizer_;  // Pipeline::Normalize only
-  std::unique_ptr<book::BookManager> books_;      // Pipeline::Normalize with books
-  std::vector<book::LevelUpdate> levelScratch_;
+  std::unique_ptr<norm::Normalizer> normalizer_;    // Pipeline::Normalize only
+  std::unique_ptr<book::BookManager> books_;        // Pipeline::Normalize with books
   std::unique_ptr<signals::SignalEngine> signals_;  // Pipeline::Normalize with signals
   std::vector<double> bidQty_, askQty_;
   int64_t nextIdleUs_ = 0;

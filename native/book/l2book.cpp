@@ -69,8 +69,23 @@ size_t formatUnits(int64_t units, int32_t scale, bool krakenDigits, char* out) {
 }  // namespace
 
 void BookSide::set(int64_t px, int64_t qty) {
-  // Binary search for the insertion point in an array ordered worst → best.
-  auto it = std::lower_bound(levels_.begin(), levels_.end(), px,
+  // The insertion point in an array ordered worst → best: the first level at
+  // least as good as px. Updates land near the top of the book (the back), so
+  // gallop from the back (1, 2, 4 … levels) and binary-search the last step:
+  // O(log d) for a level d from the top instead of O(log n).
+  const size_t n = levels_.size();
+  size_t hi = n;  // every level at or after hi is at least as good as px
+  size_t lo = 0;
+  for (size_t step = 1; step <= hi; step *= 2) {
+    const size_t probe = hi - step;
+    if (better(px, levels_[probe].px)) {
+      lo = probe + 1;
+      break;
+    }
+    hi = probe;
+  }
+  auto it = std::lower_bound(levels_.begin() + static_cast<std::ptrdiff_t>(lo),
+                             levels_.begin() + static_cast<std::ptrdiff_t>(hi), px,
                              [this](const Level& l, int64_t p) { return better(p, l.px); });
   const bool found = it != levels_.end() && it->px == px;
   if (qty == 0) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "book/l2book.h"
+#include "normalize/decimal.h"
 
 namespace tickwire::book {
 
@@ -30,11 +31,8 @@ enum class BookState : uint8_t { Syncing, Valid, Resyncing, Stale };
 const char* verdictName(Verdict v);
 const char* stateName(BookState s);
 
-struct LevelUpdate {
-  bool bid;
-  norm::Fixed px;
-  norm::Fixed qty;
-};
+// {bid, px, qty}: the normalizer's fixed-point level, applied as it is.
+using LevelUpdate = norm::BookLevel;
 
 struct BookUpdate {
   bool snapshot = false;

@@ -10,9 +10,15 @@
 #pragma once
 
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <system_error>
+
+#if defined(__SSE4_1__) && defined(__SSSE3__)
+#include <immintrin.h>
+#endif
 
 namespace tickwire::norm {
 
@@ -74,27 +80,127 @@ inline bool isJsonNumber(std::string_view s) {
 }
 
 namespace detail {
-// Unsigned digits[.digits] or .digits in [p, end) -> exact double, when the
-// fast path applies (see the top of this file); false leaves the text to the
-// general parser (which also decides whether it is valid at all).
-inline bool fastDecimal(const char* p, const char* end, double& out) {
-  static constexpr double kPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+inline constexpr double kPow10Double[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                            1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// ---- eight digits at a time (SWAR) ----
+
+// The 8 bytes at q, little-endian; bytes at or past `limit` read as 0 (a
+// non-digit), so nothing past `limit` is touched.
+inline uint64_t load8(const char* q, const char* limit) {
+  uint64_t w = 0;
+  if (limit - q >= 8) {
+    std::memcpy(&w, q, 8);
+    return w;
+  }
+  for (ptrdiff_t i = 0; i < limit - q; ++i) w |= static_cast<uint64_t>(static_cast<uint8_t>(q[i])) << (8 * i);
+  return w;
+}
+
+// How many of the 8 bytes of w, from the first, are ASCII digits. A byte below
+// '0' borrows from (and one above '9' may carry into) the bytes after it only,
+// so the first flagged byte is exactly the first non-digit.
+inline unsigned leadingDigits(uint64_t w) {
+  const uint64_t t = w - 0x3030303030303030ull;
+  const uint64_t flagged = (t | (t + 0x0606060606060606ull)) & 0xF0F0F0F0F0F0F0F0ull;
+  return flagged == 0 ? 8 : static_cast<unsigned>(__builtin_ctzll(flagged)) >> 3;
+}
+
+// The value of the first n (1..8) bytes of w, all digits.
+inline uint64_t digitsValue(uint64_t w, unsigned n) {
+  uint64_t v = (w & 0x0F0F0F0F0F0F0F0Full) << (8 * (8 - n));  // leading zeros in front
+  v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFull;
+  v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFull;
+  return (v * 10000 + (v >> 32)) & 0xFFFFFFFFull;
+}
+
+inline constexpr uint64_t kPow10Int[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+// Consumes the digits at q (stopping at `end`; bytes up to `limit` >= end may
+// be read) into m = m * 10^k + digits. Returns the count k. m wraps past 19
+// digits; callers reject those.
+inline size_t digitRun(const char*& q, const char* end, const char* limit, uint64_t& m) {
+  size_t total = 0;
+  for (;;) {
+    const uint64_t w = load8(q, limit);
+    unsigned k = leadingDigits(w);
+    if (static_cast<ptrdiff_t>(k) > end - q) k = static_cast<unsigned>(end - q);
+    if (k == 0) return total;
+    m = m * kPow10Int[k] + digitsValue(w, k);
+    q += k;
+    total += k;
+    if (k < 8) return total;
+  }
+}
+
+// Unsigned digits[.digits] or .digits in [p, end) with at most 19 digits and
+// mantissa m <= 2^53: the digits as an integer and the count after the '.',
+// so the value is m / 10^frac exactly. False leaves the text to the general
+// parser (which also decides whether it is valid at all). Bytes up to `limit`
+// (>= end) may be read.
+inline bool decimalParts(const char* p, const char* end, uint64_t& mantissa, uint32_t& fraction,
+                         const char* limit = nullptr) {
   const size_t n = static_cast<size_t>(end - p);
   if (n == 0 || n > 20) return false;  // at most 19 digits plus a '.'
-  uint64_t m = 0;
-  size_t i = 0;
-  while (i < n && isDigit(p[i])) m = m * 10 + static_cast<uint64_t>(p[i++] - '0');
-  size_t frac = 0;
-  if (i < n) {
-    if (p[i] != '.') return false;
-    const size_t dot = i++;
-    while (i < n && isDigit(p[i])) m = m * 10 + static_cast<uint64_t>(p[i++] - '0');
-    frac = i - dot - 1;
-    if (i != n || frac == 0 || n == 1) return false;  // "1.", "." or an exponent/garbage
+  if (limit == nullptr || limit < end) limit = end;
+#if defined(__SSE4_1__) && defined(__SSSE3__)
+  if (n <= 16 && limit - p >= 16) {
+    // Text of up to 16 bytes, branch-free: one 16-byte load; at most one
+    // non-digit, a '.' with a digit after it; the digits gathered right-aligned
+    // without the '.' (pshufb) and converted 16 at a time.
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i t = _mm_sub_epi8(raw, _mm_set1_epi8('0'));
+    const unsigned digitBits =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t)));
+    const unsigned other = ~digitBits & ((1u << n) - 1);
+    unsigned dot = 16, count = static_cast<unsigned>(n);
+    if (other != 0) {
+      dot = static_cast<unsigned>(__builtin_ctz(other));
+      if ((other & (other - 1)) != 0 || p[dot] != '.' || dot + 1 >= n) return false;
+      count = static_cast<unsigned>(n) - 1;
+    }
+    const __m128i index = _mm_sub_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                       _mm_set1_epi8(static_cast<char>(16 - count)));
+    const __m128i lead = _mm_cmpgt_epi8(_mm_setzero_si128(), index);  // leading zeros
+    const __m128i afterDot = _mm_cmpgt_epi8(index, _mm_set1_epi8(static_cast<char>(dot - 1)));
+    const __m128i shuffle = _mm_or_si128(_mm_sub_epi8(index, afterDot), lead);
+    const __m128i digits = _mm_shuffle_epi8(t, shuffle);
+    const __m128i pairs =
+        _mm_maddubs_epi16(digits, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
+    const __m128i quads = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+    const __m128i packed = _mm_packus_epi32(quads, quads);
+    const __m128i eights = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+    const uint64_t m = static_cast<uint64_t>(static_cast<uint32_t>(_mm_cvtsi128_si32(eights))) * 100000000 +
+                       static_cast<uint32_t>(_mm_extract_epi32(eights, 1));
+    if (m > (uint64_t{1} << 53)) return false;
+    mantissa = m;
+    fraction = dot == 16 ? 0 : static_cast<uint32_t>(n) - 1 - dot;
+    return true;
   }
-  if (n - (frac != 0 ? 1 : 0) > 19 || m > (uint64_t{1} << 53) || frac > 22) return false;
-  out = static_cast<double>(m) / kPow10[frac];
+#endif
+  uint64_t m = 0;
+  const char* q = p;
+  const size_t intDigits = digitRun(q, end, limit, m);
+  size_t frac = 0;
+  if (q != end) {
+    if (*q != '.') return false;
+    ++q;
+    frac = digitRun(q, end, limit, m);
+    if (q != end || frac == 0) return false;  // "1.", "." or an exponent/garbage
+  }
+  if (intDigits + frac > 19 || m > (uint64_t{1} << 53)) return false;
+  mantissa = m;
+  fraction = static_cast<uint32_t>(frac);
+  return true;
+}
+
+// The exact fast path (see the top of this file): m and 10^frac are exact
+// doubles, so m / 10^frac is one correctly rounded division.
+inline bool fastDecimal(const char* p, const char* end, double& out, const char* limit = nullptr) {
+  uint64_t m;
+  uint32_t frac;
+  if (!decimalParts(p, end, m, frac, limit)) return false;
+  out = static_cast<double>(m) / kPow10Double[frac];
   return true;
 }
 
@@ -137,7 +243,9 @@ inline int64_t leadingExponent(std::string_view s) {
 
 // Parses a price, size or rate. `allowNegative` admits one leading '-' (funding
 // rates); otherwise a leading '-' on valid decimal text is `Negative`.
-inline NumStatus parseDecimal(std::string_view s, bool allowNegative, double& out) {
+// `limit` (optional, >= the end of s) bounds what the fast path may read past
+// the text: text in a padded buffer parses 8 bytes at a time to its end.
+inline NumStatus parseDecimal(std::string_view s, bool allowNegative, double& out, const char* limit = nullptr) {
   bool negative = false;
   std::string_view body = s;
   if (!body.empty() && body[0] == '-') {
@@ -145,7 +253,7 @@ inline NumStatus parseDecimal(std::string_view s, bool allowNegative, double& ou
     body.remove_prefix(1);
   }
   double v = 0;
-  if (detail::fastDecimal(body.data(), body.data() + body.size(), v)) {  // valid text, exact value
+  if (detail::fastDecimal(body.data(), body.data() + body.size(), v, limit)) {  // valid text, exact value
     if (negative && !allowNegative) return NumStatus::Negative;
     out = negative ? -v : v;
     return NumStatus::Ok;
@@ -211,6 +319,32 @@ inline NumStatus parseFixed(std::string_view s, bool allowNegative, Fixed& out) 
   out.mantissa = negative ? -static_cast<int64_t>(mant) : static_cast<int64_t>(mant);
   out.exponent = static_cast<int8_t>(exp);
   return NumStatus::Ok;
+}
+
+// One level of a book event in fixed point, as the book stage applies it.
+struct BookLevel {
+  bool bid;
+  Fixed px;
+  Fixed qty;
+};
+
+// A book level's price or size: parseDecimal(s, false, out) and, in the same
+// pass for common text, the exact fixed-point form of parseFixed(s, false, …).
+// `fixed.exponent` is INT8_MIN when the value has no fixed-point form (the
+// book then reports bad_level rather than hold a wrong price).
+inline NumStatus parseLevelDecimal(std::string_view s, double& out, Fixed& fixed, const char* limit = nullptr) {
+  uint64_t m;
+  uint32_t frac;
+  if (detail::decimalParts(s.data(), s.data() + s.size(), m, frac, limit)) {
+    // parseFixed gives the same: every digit in the mantissa, one step of exponent per fraction digit.
+    out = static_cast<double>(m) / detail::kPow10Double[frac];
+    fixed.mantissa = static_cast<int64_t>(m);
+    fixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(frac));
+    return NumStatus::Ok;
+  }
+  const NumStatus status = parseDecimal(s, false, out, limit);
+  if (status == NumStatus::Ok && parseFixed(s, false, fixed) != NumStatus::Ok) fixed.exponent = INT8_MIN;
+  return status;
 }
 
 // Optionally signed JSON integer token -> int64 (sequence numbers, checksums).

@@ -23,6 +23,10 @@
 
 namespace tickwire::norm {
 
+// Text on the tape lies in the normalizer's frame copy, followed by at least
+// 64 bytes of padding: number parsing may read 8 bytes past its end.
+inline const char* paddedEnd(std::string_view text) { return text.data() + text.size() + 8; }
+
 inline Verdict lookup(JVal o, std::string_view key, JVal& out) {
   out = member(o, key);
   return out != nullptr ? Verdict::Ok : Verdict::MissingField;
@@ -101,7 +105,7 @@ inline Verdict fromNum(NumStatus s) {
 inline bool tokenDouble(std::string_view token, double& out) {
   const bool negative = token[0] == '-';
   double v;
-  if (detail::fastDecimal(token.data() + (negative ? 1 : 0), token.data() + token.size(), v)) {
+  if (detail::fastDecimal(token.data() + (negative ? 1 : 0), token.data() + token.size(), v, paddedEnd(token))) {
     out = negative ? -v : v;
     return true;
   }
@@ -132,11 +136,18 @@ inline bool plainDigits(std::string_view token, int64_t& out) {
 inline Verdict qtyValue(Normalizer& n, JVal v, double& out) {
   std::string_view text;
   TW_TRY(asString(v, text));
-  n.noteValue(fromNum(parseDecimal(text, false, out)));
+  n.noteValue(fromNum(parseDecimal(text, false, out, paddedEnd(text))));
   return Verdict::Ok;
 }
 
-// As qtyValue, also giving the text (book levels).
+// A book level's price or size: its double and, in the same pass, its fixed-point form.
+inline Verdict levelValue(Normalizer& n, JVal v, double& out, Fixed& fixed) {
+  if (v->type != JType::String) return Verdict::WrongType;
+  n.noteValue(fromNum(parseLevelDecimal(v->str(), out, fixed, paddedEnd(v->str()))));
+  return Verdict::Ok;
+}
+
+// As qtyValue, also giving the text.
 inline Verdict qtyValueText(Normalizer& n, JVal v, double& out, std::string_view& text) {
   TW_TRY(asString(v, text));
   n.noteValue(fromNum(parseDecimal(text, false, out)));
@@ -353,10 +364,10 @@ inline Verdict textLevels(Normalizer& n, JVal v, bool bid) {
     const JVal x0 = level->firstChild();
     const JVal x1 = x0->next();
     double px = 0, sz = 0;
-    std::string_view pxText, szText;
-    TW_TRY(qtyValueText(n, x0, px, pxText));
-    TW_TRY(qtyValueText(n, x1, sz, szText));
-    n.pushLevel(bid, px, sz, pxText, szText);
+    Fixed pxFixed, szFixed;
+    TW_TRY(levelValue(n, x0, px, pxFixed));
+    TW_TRY(levelValue(n, x1, sz, szFixed));
+    n.pushLevel(bid, px, sz, pxFixed, szFixed);
   }
   return Verdict::Ok;
 }

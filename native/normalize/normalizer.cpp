@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <new>
 
@@ -412,7 +413,7 @@ Normalizer::Normalizer(uint32_t maxFrameBytes)
   tape_.grow();
   frameAnnounced_.reserve(kMaxNewSymbolsPerFrame);
   for (auto* v : {&bids_, &asks_}) v->reserve(8192);
-  for (auto* v : {&bidText_, &askText_, &frameLevelText_}) v->reserve(4096);
+  for (auto* v : {&bidLevels_, &askLevels_, &frameLevels_}) v->reserve(4096);
   frameBooks_.reserve(64);
 }
 
@@ -437,12 +438,13 @@ bool Normalizer::process(const ring::RecordView& in, ring::Writer& out, uint32_t
   frameBytes_ = 0;
   written_ = 0;
   venue_ = in.venue;
-  market_ = in.flags;
+  // Bit 0 is the market; higher bits (0x100 backfilled) say other things about the frame.
+  market_ = in.flags & 1u;
   recvNs_ = in.recvNs;
   frameAnnounced_.clear();
   clearLevels();
   frameBooks_.clear();
-  frameLevelText_.clear();
+  frameLevels_.clear();
   valueError_ = Verdict::Ok;
   if (symbols_.size() > kResetAt || rawSymbols_.size() > kResetAt) clearSymbols();
 
@@ -464,7 +466,7 @@ void Normalizer::rollbackFrame() {
   for (uint32_t id : frameAnnounced_) symbols_.setAnnounced(id, false);
   frameAnnounced_.clear();
   frameBooks_.clear();
-  frameLevelText_.clear();
+  frameLevels_.clear();
   frameBytes_ = 0;
   written_ = 0;
 }
@@ -476,6 +478,14 @@ Verdict Normalizer::run(const ring::RecordView& in) {
   if (!validUtf8(text, length)) return Verdict::InvalidUtf8;
   // OKX answers the text `ping` with the text `pong`: not JSON.
   if (venue_ == kOkx && std::string_view(text, length) == "pong") return emitStatus(records::StatusKind::Pong);
+
+  // The direct scan of a venue's hottest messages, when the frame is one it
+  // reads; anything else (and any doubt) takes the general path below.
+  Verdict scanned = Verdict::Ok;
+  if ((venue_ == kBinance || venue_ == kBinanceFutures) && venues::binanceScan(*this, text, length, scanned)) {
+    return scanned;
+  }
+  if (venue_ == kBybit && venues::bybitScan(*this, text, length, scanned)) return scanned;
 
   if (!ensureScratch(length)) return Verdict::Oversized;
   char* copy = scratch_.get();
@@ -571,16 +581,16 @@ Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) 
 Verdict Normalizer::emitTrade(uint32_t symbol, int64_t ts, double price, double qty, bool sell, std::string_view id) {
   if (failed()) return Verdict::Ok;
   if (id.size() > records::kTradeIdBytes) return Verdict::WrongType;
-  records::TradePayload p{};
-  p.ts = ts;
-  p.price = price;
-  p.qty = qty;
-  p.idLength = static_cast<uint32_t>(id.size());
-  std::memcpy(p.id, id.data(), id.size());
   Verdict verdict;
-  uint8_t* dst = reserve(records::kTrade, symbol, sell ? records::kTradeSell : 0, sizeof p, verdict);
+  uint8_t* dst =
+      reserve(records::kTrade, symbol, sell ? records::kTradeSell : 0, sizeof(records::TradePayload), verdict);
   if (dst == nullptr) return verdict;
-  std::memcpy(dst, &p, sizeof p);
+  // Straight into the ring: the fixed fields, the id, zeros after it.
+  const records::TradeHead head{ts, price, qty, static_cast<uint32_t>(id.size()), 0};
+  std::memcpy(dst, &head, sizeof head);
+  uint8_t* idDst = dst + offsetof(records::TradePayload, id);
+  std::memset(idDst, 0, records::kTradeIdBytes);
+  if (!id.empty()) std::memcpy(idDst, id.data(), id.size());  // an absent id is a null view
   commit();
   return Verdict::Ok;
 }
@@ -619,10 +629,10 @@ Verdict Normalizer::emitBook(uint32_t symbol, int64_t ts, bool snapshot, const O
   if (askCount != 0) std::memcpy(dst, asks_.data(), askCount * records::kLevelBytes);
   commit();
   frameBooks_.push_back(PendingBook{symbol, ts, snapshot, seq, prevSeq, checksum,
-                                    static_cast<uint32_t>(frameLevelText_.size()), static_cast<uint32_t>(bidCount),
+                                    static_cast<uint32_t>(frameLevels_.size()), static_cast<uint32_t>(bidCount),
                                     static_cast<uint32_t>(askCount)});
-  frameLevelText_.insert(frameLevelText_.end(), bidText_.begin(), bidText_.end());
-  frameLevelText_.insert(frameLevelText_.end(), askText_.begin(), askText_.end());
+  frameLevels_.insert(frameLevels_.end(), bidLevels_.begin(), bidLevels_.end());
+  frameLevels_.insert(frameLevels_.end(), askLevels_.begin(), askLevels_.end());
   return Verdict::Ok;
 }
 

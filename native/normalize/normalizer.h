@@ -11,6 +11,11 @@
 // contract and is unchanged):
 //   - UTF-8: an 8-bytes-at-a-time ASCII test, simdjson::validate_utf8 only for
 //     frames with non-ASCII bytes; the whole frame is checked before any JSON.
+//   - Direct scan: Binance trades, aggTrades and bookTickers and Bybit
+//     orderbook and publicTrade messages in compact form are read straight
+//     from the frame text in one pass (normalize/scan.h) and emitted only if
+//     every field is valid; any other frame, and any doubt, takes the general
+//     path below from scratch, so the output is the general path's.
 //   - JSON: one validating pass (parseJson in normalizer.cpp) over a padded
 //     copy of the frame checks the whole document (RFC 8259, nesting at most
 //     kMaxDepth) and records it as a flat tape (json.h) - strings unescaped in
@@ -20,10 +25,11 @@
 //     venue function runs, so it still precedes every field check.
 //   - Symbols: the last (rule, raw symbol) and a hash map of them remember the
 //     interned id, so a symbol is canonicalised once, not on every frame.
-//   - Decimals: an exact fast path before std::from_chars (decimal.h).
+//   - Decimals: an exact fast path, 8 digits at a time, before std::from_chars
+//     (decimal.h); book levels get their fixed-point form in the same pass.
 //
-// Book events also keep their levels' decimal text for the book stage:
-// frameBooks() / frameLevelText() (views into the frame copy).
+// Book events also keep their levels in fixed point for the book stage
+// (frameBooks() / frameLevels()), parsed in the same pass as their doubles.
 //
 // Steady state allocates nothing: the padded scratch copy of the frame, the
 // tape, the level buffers and the symbol tables only grow when a frame larger
@@ -35,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "normalize/decimal.h"
 #include "normalize/json.h"
 #include "normalize/records.h"
 #include "normalize/symbols.h"
@@ -137,28 +144,30 @@ class Normalizer {
   // Scratch for a trade id formatted from a JSON number (one per event).
   char* idBuffer() { return idBuffer_; }
 
-  // Levels of the book being read, as {price, qty} pairs with their text;
-  // emitBook writes them.
-  void pushLevel(bool bid, double px, double qty, std::string_view pxText, std::string_view qtyText) {
+  // Levels of the book being read, as {price, qty} doubles (for the record)
+  // and in fixed point (for the book stage); emitBook writes them.
+  void pushLevel(bool bid, double px, double qty, const Fixed& pxFixed, const Fixed& qtyFixed) {
     std::vector<double>& v = bid ? bids_ : asks_;
     v.push_back(px);
     v.push_back(qty);
-    (bid ? bidText_ : askText_).push_back(LevelText{pxText, qtyText});
+    (bid ? bidLevels_ : askLevels_).push_back(BookLevel{bid, pxFixed, qtyFixed});
+  }
+  // As above from the decimal text exactly as the venue sent it (string
+  // contents, or the JSON number token for Kraken), parsed here into fixed point.
+  void pushLevel(bool bid, double px, double qty, std::string_view pxText, std::string_view qtyText) {
+    Fixed pxFixed, qtyFixed;
+    if (parseFixed(pxText, false, pxFixed) != NumStatus::Ok) pxFixed.exponent = INT8_MIN;
+    if (parseFixed(qtyText, false, qtyFixed) != NumStatus::Ok) qtyFixed.exponent = INT8_MIN;
+    pushLevel(bid, px, qty, pxFixed, qtyFixed);
   }
   void clearLevels() {
     bids_.clear();
     asks_.clear();
-    bidText_.clear();
-    askText_.clear();
+    bidLevels_.clear();
+    askLevels_.clear();
   }
 
   // ---- for the book stage ----
-  // The decimal text of a level's price and size, exactly as the venue sent
-  // it (string contents, or the JSON number token for Kraken): views into the
-  // frame copy, valid until the next process().
-  struct LevelText {
-    std::string_view px, qty;
-  };
   struct PendingBook {
     uint32_t symbol;
     int64_t ts;
@@ -168,8 +177,9 @@ class Normalizer {
   };
   // The book events of the last frame, in order; empty unless it succeeded.
   const std::vector<PendingBook>& frameBooks() const { return frameBooks_; }
-  // For each PendingBook: bidCount bids then askCount asks from firstLevel.
-  const std::vector<LevelText>& frameLevelText() const { return frameLevelText_; }
+  // For each PendingBook: bidCount bids then askCount asks from firstLevel, in
+  // fixed point (a level with no exact fixed-point form has exponent INT8_MIN).
+  const std::vector<BookLevel>& frameLevels() const { return frameLevels_; }
 
  private:
   Verdict run(const ring::RecordView& in);
@@ -195,9 +205,9 @@ class Normalizer {
   uint32_t lastId_ = 0;
   std::vector<uint32_t> frameAnnounced_;
   std::vector<double> bids_, asks_;
-  std::vector<LevelText> bidText_, askText_;
+  std::vector<BookLevel> bidLevels_, askLevels_;
   std::vector<PendingBook> frameBooks_;
-  std::vector<LevelText> frameLevelText_;
+  std::vector<BookLevel> frameLevels_;
   char idBuffer_[40] = {};
   Verdict valueError_ = Verdict::Ok;
 

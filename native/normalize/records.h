@@ -34,6 +34,15 @@ struct TradePayload {
   char id[kTradeIdBytes];
 };
 static_assert(sizeof(TradePayload) == 96);
+// The fields of a trade before its id.
+struct TradeHead {
+  int64_t ts;
+  double price;
+  double qty;
+  uint32_t idLength;
+  uint32_t reserved;
+};
+static_assert(sizeof(TradeHead) == offsetof(TradePayload, id));
 
 struct BboPayload {
   int64_t ts;

@@ -2,6 +2,7 @@
 // code decides the futures-only rules (bookTicker `T`, depth `pu`,
 // markPriceUpdate, -PERP symbols).
 #include "normalize/fields.h"
+#include "normalize/scan.h"
 #include "venues/venues.h"
 
 namespace tickwire::norm::venues {
@@ -125,6 +126,119 @@ Verdict binance(Normalizer& n, JVal doc) {
   if (e == "markPriceUpdate" && c.futures) return markPrice(c, o);
   if (e == "serverShutdown") return n.emitStatus(StatusKind::Info, "serverShutdown");
   return Verdict::UnknownMessage;
+}
+
+// ---- the direct scan (normalize/scan.h) of trades, aggTrades and bookTickers ----
+
+namespace {
+
+// The fields of one flat event object that the general path reads. A key read
+// here that appears twice, or any key the dispatch looks at (result, id, rest,
+// stream, data), sends the frame to the general path.
+struct FlatEvent {
+  std::string_view e, s, p, q, b, bq, a, aq;  // bq = "B", aq = "A"
+  std::string_view tradeId, aggId;            // t, and a when it is a number
+  std::string_view tToken;                    // T
+  bool hasE = false, hasS = false, hasP = false, hasQ = false, hasB = false, hasBq = false, hasA = false, hasAq = false,
+       hasU = false, hasT = false, hasTradeId = false, hasM = false;
+  bool aIsNumber = false;  // "a" is an aggTrade id (number) rather than an ask (string)
+  bool m = false;
+};
+
+bool scanEvent(scan::Cursor& c, FlatEvent& ev) {
+  return scan::object(c, [&](std::string_view k, uint64_t word) -> bool {
+    if (k.size() != 1) {
+      // Long keys: only ones nobody reads may pass.
+      if (k == "result" || k == "rest" || k == "stream" || k == "data") return false;
+      return c.scalar();
+    }
+    auto once = [](bool& seen) {
+      if (seen) return false;
+      seen = true;
+      return true;
+    };
+    switch (static_cast<char>(word)) {
+      case 'e':
+        return once(ev.hasE) && c.str(ev.e);
+      case 's':
+        return once(ev.hasS) && c.str(ev.s);
+      case 'p':
+        return once(ev.hasP) && c.str(ev.p);
+      case 'q':
+        return once(ev.hasQ) && c.str(ev.q);
+      case 'b':
+        return once(ev.hasB) && c.str(ev.b);
+      case 'B':
+        return once(ev.hasBq) && c.str(ev.bq);
+      case 'A':
+        return once(ev.hasAq) && c.str(ev.aq);
+      case 'a':
+        if (!once(ev.hasA)) return false;
+        if (c.peek('"')) return c.str(ev.a);
+        ev.aIsNumber = true;
+        return c.num(ev.aggId);
+      case 't':
+        return once(ev.hasTradeId) && c.num(ev.tradeId);
+      case 'T':
+        return once(ev.hasT) && c.num(ev.tToken);
+      case 'm':
+        return once(ev.hasM) && c.boolean(ev.m);
+      case 'u':
+        ev.hasU = true;
+        return c.scalar();
+      default:
+        return c.scalar();
+    }
+  });
+}
+
+}  // namespace
+
+bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  scan::Cursor c{text, text + length};
+  FlatEvent ev;
+  if (c.lit("{\"stream\":\"")) {
+    // Combined stream: exactly {"stream":"<name>","data":{…}}.
+    c.p -= 1;
+    std::string_view stream;
+    if (!c.str(stream) || !c.lit(",\"data\":") || !scanEvent(c, ev) || !c.eat('}')) return false;
+  } else if (!scanEvent(c, ev)) {
+    return false;
+  }
+  if (!c.atEnd()) return false;
+  const bool futures = n.venue() == kBinanceFutures;
+  const SymbolRule rule = futures ? SymbolRule::BinanceFutures : SymbolRule::Joined;
+  if (!ev.hasS) return false;
+  if (ev.hasE && (ev.e == "trade" || ev.e == "aggTrade")) {
+    const bool aggregate = ev.e == "aggTrade";
+    // trade: the id is t (a number here); aggTrade: a (a number here), or none (2019 captures).
+    if (aggregate ? ev.hasA && !ev.aIsNumber : !ev.hasTradeId) return false;
+    if (!ev.hasP || !ev.hasQ || !ev.hasM || !ev.hasT) return false;
+    double price, size;
+    int64_t ts, idValue;
+    if (!scan::decimal(ev.p, c.end, price) || !scan::decimal(ev.q, c.end, size) || !scan::msToken(ev.tToken, c.end, ts))
+      return false;
+    const std::string_view id = aggregate ? ev.aggId : ev.tradeId;  // aggId is empty without `a`
+    if (!id.empty() && !scan::plainToken(id, c.end, idValue)) return false;
+    uint32_t sym = 0;
+    verdict = n.symbol(rule, ev.s, sym);
+    if (verdict == Verdict::Ok) verdict = n.emitTrade(sym, ts, price, size, ev.m, id);
+    return true;
+  }
+  // bookTicker: spot sends no `e` (then u, s, b, B, a, A must all be there), futures e:"bookTicker" with T.
+  const bool ticker = ev.hasE ? ev.e == "bookTicker" : ev.hasU;
+  if (!ticker || !ev.hasB || !ev.hasBq || !ev.hasA || ev.aIsNumber || !ev.hasAq) return false;
+  double bp, bq, ap, aq;
+  if (!scan::decimal(ev.b, c.end, bp) || !scan::decimal(ev.bq, c.end, bq) || !scan::decimal(ev.a, c.end, ap) ||
+      !scan::decimal(ev.aq, c.end, aq)) {
+    return false;
+  }
+  int64_t ts = records::kNullTs;
+  if (futures && (!ev.hasT || !scan::msToken(ev.tToken, c.end, ts))) return false;
+  uint32_t sym = 0;
+  verdict = n.symbol(rule, ev.s, sym);
+  if (verdict == Verdict::Ok) verdict = n.emitBbo(sym, ts, bp, bq, ap, aq);
+  return true;
 }
 
 }  // namespace tickwire::norm::venues

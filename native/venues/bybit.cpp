@@ -1,6 +1,7 @@
 // Bybit v5 public (`bybit`). Spot and linear send the same `BTCUSDT`: the
 // connection's market (input record flags), not the frame, decides -PERP.
 #include "normalize/fields.h"
+#include "normalize/scan.h"
 #include "venues/venues.h"
 
 namespace tickwire::norm::venues {
@@ -127,6 +128,165 @@ Verdict bybit(Normalizer& n, JVal doc) {
   }
   if (has(root, "op")) return opReply(n, root);
   return Verdict::UnknownMessage;
+}
+
+// ---- the direct scan (normalize/scan.h) of orderbook and publicTrade messages ----
+
+namespace {
+
+// [["price","size"], …]: exactly two strings per level here (the general path
+// takes more), each a decimal the general path accepts.
+bool scanLevels(scan::Cursor& c, Normalizer& n, bool bid) {
+  return scan::array(c, [&]() -> bool {
+    std::string_view pxText, qtyText;
+    if (!c.eat('[') || !c.str(pxText) || !c.eat(',') || !c.str(qtyText) || !c.eat(']')) return false;
+    double px, qty;
+    Fixed pxFixed, qtyFixed;
+    if (parseLevelDecimal(pxText, px, pxFixed, c.end) != NumStatus::Ok ||
+        parseLevelDecimal(qtyText, qty, qtyFixed, c.end) != NumStatus::Ok) {
+      return false;
+    }
+    n.pushLevel(bid, px, qty, pxFixed, qtyFixed);
+    return true;
+  });
+}
+
+struct BookData {
+  std::string_view s, u;
+  bool hasS = false, hasB = false, hasA = false, hasU = false;
+};
+
+struct TradeFields {
+  std::string_view s, p, v, i, side, t;
+  bool iIsString = false;
+};
+constexpr size_t kMaxScannedTrades = 16;
+
+auto once = [](bool& seen) {
+  if (seen) return false;
+  seen = true;
+  return true;
+};
+
+bool scanTrade(scan::Cursor& c, TradeFields& t) {
+  bool hasS = false, hasP = false, hasV = false, hasI = false, hasSide = false, hasT = false;
+  const bool ok = scan::object(c, [&](std::string_view k, uint64_t word) -> bool {
+    if (k.size() != 1) return c.scalar();
+    switch (static_cast<char>(word)) {
+      case 's':
+        return once(hasS) && c.str(t.s);
+      case 'p':
+        return once(hasP) && c.str(t.p);
+      case 'v':
+        return once(hasV) && c.str(t.v);
+      case 'i':
+        if (!once(hasI)) return false;
+        t.iIsString = c.peek('"');
+        return t.iIsString ? c.str(t.i) : c.num(t.i);
+      case 'S':
+        return once(hasSide) && c.str(t.side);
+      case 'T':
+        return once(hasT) && c.num(t.t);
+      default:
+        return c.scalar();
+    }
+  });
+  return ok && hasS && hasP && hasV && hasI && hasSide && hasT;
+}
+
+}  // namespace
+
+bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  scan::Cursor c{text, text + length};
+  std::string_view topic, type, ts, cts;
+  bool hasTopic = false, hasType = false, hasTs = false, hasCts = false, hasData = false;
+  enum { kNone, kBook, kTrades } kind = kNone;
+  BookData book;
+  TradeFields trades[kMaxScannedTrades];
+  size_t tradeCount = 0;
+  const bool scanned = scan::object(c, [&](std::string_view k, uint64_t word) -> bool {
+    if (scan::keyIs(k, word, "topic")) return once(hasTopic) && c.str(topic);
+    if (scan::keyIs(k, word, "type")) return once(hasType) && c.str(type);
+    if (scan::keyIs(k, word, "ts")) return once(hasTs) && c.num(ts);
+    if (scan::keyIs(k, word, "cts")) return once(hasCts) && c.num(cts);
+    if (!scan::keyIs(k, word, "data")) return c.scalar();
+    if (!once(hasData) || !hasTopic) return false;
+    if (topic.starts_with("orderbook.")) {
+      kind = kBook;
+      return scan::object(c, [&](std::string_view dk, uint64_t dword) -> bool {
+        if (dk.size() != 1) return c.scalar();
+        switch (static_cast<char>(dword)) {
+          case 's':
+            return once(book.hasS) && c.str(book.s);
+          case 'b':
+            return once(book.hasB) && scanLevels(c, n, true);
+          case 'a':
+            return once(book.hasA) && scanLevels(c, n, false);
+          case 'u':
+            return once(book.hasU) && c.num(book.u);
+          default:
+            return c.scalar();
+        }
+      });
+    }
+    if (topic.starts_with("publicTrade.")) {
+      kind = kTrades;
+      return scan::array(
+          c, [&]() -> bool { return tradeCount < kMaxScannedTrades && scanTrade(c, trades[tradeCount++]); });
+    }
+    return false;
+  });
+  if (!scanned || !c.atEnd() || kind == kNone) {
+    n.clearLevels();
+    return false;
+  }
+  const SymbolRule symbolRule = rule(n);
+  if (kind == kBook) {
+    int64_t us, u;
+    const bool snapshot = type == "snapshot";
+    if (!hasType || (!snapshot && type != "delta") || !book.hasS || !book.hasB || !book.hasA || !book.hasU ||
+        !scan::msToken(hasCts ? cts : ts, c.end, us) || (!hasCts && !hasTs) || !scan::plainToken(book.u, c.end, u)) {
+      n.clearLevels();
+      return false;
+    }
+    Opt<int64_t> seq;
+    seq.set(u);
+    const Opt<int64_t> none;
+    uint32_t sym = 0;
+    verdict = n.symbol(symbolRule, book.s, sym);
+    if (verdict == Verdict::Ok) verdict = n.emitBook(sym, us, snapshot, seq, none, none);
+    return true;
+  }
+  // Trades: check every one before emitting any.
+  struct Parsed {
+    double price, size;
+    int64_t ts;
+    bool sell;
+  } parsed[kMaxScannedTrades];
+  for (size_t k = 0; k < tradeCount; ++k) {
+    const TradeFields& t = trades[k];
+    Parsed& p = parsed[k];
+    int64_t idValue;
+    if (!scan::decimal(t.p, c.end, p.price) || !scan::decimal(t.v, c.end, p.size) || !scan::msToken(t.t, c.end, p.ts) ||
+        (!t.iIsString && !scan::plainToken(t.i, c.end, idValue))) {
+      return false;
+    }
+    if (t.side == "Buy") {
+      p.sell = false;
+    } else if (t.side == "Sell") {
+      p.sell = true;
+    } else {
+      return false;
+    }
+  }
+  verdict = Verdict::Ok;
+  for (size_t k = 0; k < tradeCount && verdict == Verdict::Ok; ++k) {
+    uint32_t sym = 0;
+    verdict = n.symbol(symbolRule, trades[k].s, sym);
+    if (verdict == Verdict::Ok)
+      verdict = n.emitTrade(sym, parsed[k].ts, parsed[k].price, parsed[k].size, parsed[k].sell, trades[k].i);
+  }
+  return true;
 }
 
 }  // namespace tickwire::norm::venues

@@ -60,12 +60,13 @@ Verdict l2update(Normalizer& n, JVal o) {
     const JVal x0 = change->firstChild();
     const JVal x1 = x0->next();
     const JVal x2 = x1->next();
-    std::string_view s, pxText, szText;
+    std::string_view s;
     if (asString(x0, s) != Verdict::Ok || (s != "buy" && s != "sell")) return Verdict::WrongType;
     double px = 0, sz = 0;
-    TW_TRY(qtyValueText(n, x1, px, pxText));
-    TW_TRY(qtyValueText(n, x2, sz, szText));
-    n.pushLevel(s == "buy", px, sz, pxText, szText);
+    Fixed pxFixed, szFixed;
+    TW_TRY(levelValue(n, x1, px, pxFixed));
+    TW_TRY(levelValue(n, x2, sz, szFixed));
+    n.pushLevel(s == "buy", px, sz, pxFixed, szFixed);
   }
   TW_TRY(rfc3339(n, o, "time", ts));
   return n.emitBook(sym, ts, false, none, none, none);

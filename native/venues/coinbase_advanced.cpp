@@ -63,16 +63,17 @@ Verdict level2(Normalizer& n, JVal root) {
     if (type != "snapshot" && type != "update") return Verdict::WrongType;
     TW_TRY(symbolField(n, event, "product_id", SymbolRule::Dashed, sym));
     TW_TRY(eachObject(event, "updates", [&](JVal u) -> Verdict {
-      std::string_view side, pxText, szText;
+      std::string_view side;
       double px = 0, sz = 0;
+      Fixed pxFixed, szFixed;
       JVal v;
       TW_TRY(getString(u, "side", side));
       if (side != "bid" && side != "offer") return Verdict::WrongType;
       TW_TRY(lookup(u, "price_level", v));
-      TW_TRY(qtyValueText(n, v, px, pxText));
+      TW_TRY(levelValue(n, v, px, pxFixed));
       TW_TRY(lookup(u, "new_quantity", v));
-      TW_TRY(qtyValueText(n, v, sz, szText));
-      n.pushLevel(side == "bid", px, sz, pxText, szText);
+      TW_TRY(levelValue(n, v, sz, szFixed));
+      n.pushLevel(side == "bid", px, sz, pxFixed, szFixed);
       return Verdict::Ok;
     }));
     return n.emitBook(sym, ts, type == "snapshot", seq, none, none);

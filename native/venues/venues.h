@@ -14,6 +14,12 @@ Verdict kraken(Normalizer& n, JVal doc);
 Verdict bybit(Normalizer& n, JVal doc);
 Verdict okx(Normalizer& n, JVal doc);
 
+// Direct scans of a venue's hottest messages from the frame text (see
+// normalize/scan.h). True when the frame was handled (`verdict` is then the
+// result); false leaves no trace and the frame takes the general path.
+bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdict);  // both markets
+bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict);
+
 // A frame whose root is not an object is valid JSON but no message we know.
 inline Verdict rootObject(JVal doc, JVal& out) {
   if (doc->type != JType::Object) return Verdict::UnknownMessage;

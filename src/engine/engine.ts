@@ -64,7 +64,10 @@ export class Engine {
   /** Inline mode: handles every input record available now (or `max`), in one native call. */
   poll(max?: number): number {
     if (this.mode !== 'inline') throw new Error('poll() is for inline mode; thread mode drains by itself');
-    return this.live().poll(max);
+    const native = this.live();
+    // Records staged with write(…, false) become visible to the engine here.
+    this.writer.flush();
+    return native.poll(max);
   }
 
   stats(): NativeEngineStats & { input: ReturnType<typeof ringStats>; output: ReturnType<typeof ringStats> } {

@@ -21,6 +21,11 @@ const W_DROPPED_HI = 19;
 const W_TAIL = 32; // byte 128: the reader's cache line
 const W_CORRUPT = 33; // byte 132
 
+// The typed-array views below use the host's byte order; the layout is little-endian.
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error('tickwire rings need a little-endian host');
+}
+
 export class RingError extends Error {
   constructor(
     readonly code: 'ERR_RING_CAPACITY' | 'ERR_RING_LAYOUT' | 'ERR_RING_RECORD_TOO_LARGE' | 'ERR_RING_TYPE',
@@ -116,15 +121,25 @@ export interface RecordMeta {
 /**
  * The single producer. `write` never blocks: when the ring lacks room it
  * returns false and counts a drop in the shared header.
+ *
+ * Records are written through typed-array views of the data area (every
+ * record starts 8-byte aligned, so its header words are aligned too) in the
+ * host's byte order, which must be little-endian (checked at load). A record
+ * is published with one `Atomics.store` of head; `write(meta, payload, false)`
+ * stages it instead, and `flush()` (or the engine's `poll()`) publishes every
+ * staged record with a single store, as docs/ring.md allows.
  */
 export class RingWriter {
   readonly capacity: number;
   readonly maxPayload: number;
   private readonly words: Int32Array;
   private readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  private readonly u32: Uint32Array;
+  private readonly u16: Uint16Array;
+  private readonly u64: BigUint64Array;
   private readonly mask: number;
   private head: number;
+  private published: number;
   private cachedTail: number;
 
   constructor(sab: SharedArrayBuffer) {
@@ -134,17 +149,53 @@ export class RingWriter {
     this.maxPayload = maxPayloadBytes(capacity);
     this.mask = capacity - 1;
     this.bytes = new Uint8Array(sab, RING_HEADER_BYTES, capacity);
-    this.view = new DataView(sab, RING_HEADER_BYTES, capacity);
+    this.u32 = new Uint32Array(sab, RING_HEADER_BYTES, capacity >>> 2);
+    this.u16 = new Uint16Array(sab, RING_HEADER_BYTES, capacity >>> 1);
+    this.u64 = new BigUint64Array(sab, RING_HEADER_BYTES, capacity >>> 3);
     this.head = Atomics.load(words, W_HEAD) >>> 0;
+    this.published = this.head;
     this.cachedTail = Atomics.load(words, W_TAIL) >>> 0;
   }
 
-  /** Copies `payload` into the ring as one record and publishes it. */
-  write(meta: RecordMeta, payload: Uint8Array): boolean {
-    const offset = this.reserve(payload.byteLength, meta);
+  /**
+   * Copies `payload` into the ring as one record and publishes it (with
+   * `publish` false: stages it until `flush()`). False when the ring is full.
+   */
+  write(meta: RecordMeta, payload: Uint8Array, publish = true): boolean {
+    const length = payload.byteLength;
+    const offset = this.reserve(length, meta.type, meta.venue ?? 0, meta.aux ?? 0, meta.flags ?? 0);
     if (offset < 0) return false;
-    this.bytes.set(payload, offset);
-    this.publish();
+    // Aligned 8-byte slot: one BigUint64Array store, no BigInt arithmetic.
+    this.u64[(offset + 16) >>> 3] = meta.recvNs ?? 0n;
+    this.bytes.set(payload, offset + RECORD_HEADER_BYTES);
+    this.head = (this.head + recordBytes(length)) >>> 0;
+    if (publish) this.flush();
+    return true;
+  }
+
+  /**
+   * `write` without a bigint or a meta object: the receive time as its two
+   * u32 halves (`recvNs = recvNsHi * 2^32 + recvNsLo`, see `splitNs`).
+   */
+  writeFrame(
+    payload: Uint8Array,
+    type: number,
+    venue: number,
+    flags: number,
+    recvNsHi: number,
+    recvNsLo: number,
+    aux = 0,
+    publish = true,
+  ): boolean {
+    const length = payload.byteLength;
+    const offset = this.reserve(length, type, venue, aux, flags);
+    if (offset < 0) return false;
+    const w = (offset + 16) >>> 2;
+    this.u32[w] = recvNsLo;
+    this.u32[w + 1] = recvNsHi;
+    this.bytes.set(payload, offset + RECORD_HEADER_BYTES);
+    this.head = (this.head + recordBytes(length)) >>> 0;
+    if (publish) this.flush();
     return true;
   }
 
@@ -152,17 +203,28 @@ export class RingWriter {
    * Encodes `text` as UTF-8 straight into the ring (no intermediate buffer).
    * Room is reserved for the worst case of 3 bytes per UTF-16 unit.
    */
-  writeString(meta: RecordMeta, text: string): boolean {
+  writeString(meta: RecordMeta, text: string, publish = true): boolean {
     const worst = text.length * 3;
     // A long text may fit although its worst case does not: encode it first.
-    if (worst > this.maxPayload) return this.write(meta, encoder.encode(text));
-    const offset = this.reserve(worst, meta);
+    if (worst > this.maxPayload) return this.write(meta, encoder.encode(text), publish);
+    const offset = this.reserve(worst, meta.type, meta.venue ?? 0, meta.aux ?? 0, meta.flags ?? 0);
     if (offset < 0) return false;
-    const { written } = encoder.encodeInto(text, this.bytes.subarray(offset, offset + worst));
-    this.view.setUint32(offset - RECORD_HEADER_BYTES, written, true);
-    this.pendingBytes = recordBytes(written);
-    this.publish();
+    this.u64[(offset + 16) >>> 3] = meta.recvNs ?? 0n;
+    const start = offset + RECORD_HEADER_BYTES;
+    const { written } = encoder.encodeInto(text, this.bytes.subarray(start, start + worst));
+    this.u32[offset >>> 2] = written;
+    this.head = (this.head + recordBytes(written)) >>> 0;
+    if (publish) this.flush();
     return true;
+  }
+
+  /** Publishes every staged record (one release store of head); cheap when nothing is staged. */
+  flush(): void {
+    if (this.published === this.head) return;
+    this.published = this.head;
+    // Release: Atomics.store is sequentially consistent, so the record bytes
+    // written before it are visible to a reader that loads this head.
+    Atomics.store(this.words, W_HEAD, this.head | 0);
   }
 
   /** Records refused because the ring was full, since it was created (both writers of its life). */
@@ -170,18 +232,19 @@ export class RingWriter {
     return ringStats(this.words.buffer as SharedArrayBuffer).dropped;
   }
 
-  private pendingBytes = 0;
-
-  /** Returns the data-area offset of the payload, or -1 when full (drop counted). */
-  private reserve(payload: number, meta: RecordMeta): number {
+  /**
+   * Writes the record header (all but recvNs) at the next record slot, after a
+   * padding record when needed, and returns its data-area offset; -1 when the
+   * ring is full (drop counted). `head` is advanced past any padding only.
+   */
+  private reserve(payload: number, type: number, venue: number, aux: number, flags: number): number {
     if (payload > this.maxPayload) {
       throw new RingError(
         'ERR_RING_RECORD_TOO_LARGE',
         `record of ${payload} bytes exceeds this ring's limit of ${this.maxPayload} bytes (capacity ${this.capacity})`,
       );
     }
-    const type = meta.type;
-    if (!Number.isInteger(type) || type <= PADDING_TYPE || type > 0xffff) {
+    if (!(type > PADDING_TYPE && type <= 0xffff && type === Math.floor(type))) {
       throw new RingError('ERR_RING_TYPE', `record type must be an integer in 1..65535, got ${type}`);
     }
     const need = recordBytes(payload);
@@ -197,29 +260,20 @@ export class RingWriter {
         return -1;
       }
     }
-    const view = this.view;
+    const u32 = this.u32;
     if (padding !== 0) {
-      view.setUint32(offset, padding, true);
-      view.setUint16(offset + 4, PADDING_TYPE, true);
+      u32[offset >>> 2] = padding;
+      this.u16[(offset + 4) >>> 1] = PADDING_TYPE;
       this.head = (this.head + padding) >>> 0;
       offset = 0;
     }
-    view.setUint32(offset, payload, true);
-    view.setUint16(offset + 4, type, true);
-    view.setUint16(offset + 6, meta.venue ?? 0, true);
-    view.setUint32(offset + 8, meta.aux ?? 0, true);
-    view.setUint32(offset + 12, meta.flags ?? 0, true);
-    view.setBigUint64(offset + 16, meta.recvNs ?? 0n, true);
-    this.pendingBytes = need;
-    return offset + RECORD_HEADER_BYTES;
-  }
-
-  private publish(): void {
-    this.head = (this.head + this.pendingBytes) >>> 0;
-    this.pendingBytes = 0;
-    // Release: Atomics.store is sequentially consistent, so the record bytes
-    // written above are visible to a reader that loads this head.
-    Atomics.store(this.words, W_HEAD, this.head | 0);
+    const w = offset >>> 2;
+    u32[w] = payload;
+    // type and venue share the second word: type in the low half (little-endian).
+    u32[w + 1] = (type & 0xffff) | ((venue & 0xffff) << 16);
+    u32[w + 2] = aux;
+    u32[w + 3] = flags;
+    return offset;
   }
 
   private countDrop(): void {
@@ -233,6 +287,11 @@ export class RingWriter {
       this.words[W_DROPPED_LO] = lo | 0;
     }
   }
+}
+
+/** A receive time in ns as the two u32 halves `writeFrame` takes (allocates: call once per time, not per record). */
+export function splitNs(ns: bigint): { hi: number; lo: number } {
+  return { hi: Number(BigInt.asUintN(32, ns >> 32n)), lo: Number(BigInt.asUintN(32, ns)) };
 }
 
 const encoder = new TextEncoder();
@@ -264,7 +323,7 @@ export class RingReader {
   readonly capacity: number;
   readonly record: RecordView;
   private readonly words: Int32Array;
-  private readonly view: DataView;
+  private readonly u32: Uint32Array;
   private readonly mask: number;
   private readonly maxPayload: number;
   private tail: number;
@@ -277,7 +336,7 @@ export class RingReader {
     this.capacity = capacity;
     this.mask = capacity - 1;
     this.maxPayload = maxPayloadBytes(capacity);
-    this.view = new DataView(sab, RING_HEADER_BYTES, capacity);
+    this.u32 = new Uint32Array(sab, RING_HEADER_BYTES, capacity >>> 2);
     this.tail = Atomics.load(words, W_TAIL) >>> 0;
     this.cachedHead = this.tail;
     this.record = {
@@ -309,26 +368,29 @@ export class RingReader {
       const available = (this.cachedHead - this.tail) >>> 0;
       const offset = this.tail & this.mask;
       const toEnd = this.capacity - offset;
-      if (available > this.capacity || available < 8) return this.fail();
-      const view = this.view;
-      const type = view.getUint16(offset + 4, true);
+      if (available > this.capacity || available < 8 || (offset & 7) !== 0) return this.fail();
+      // Records are 8-byte aligned: the header is read as aligned u32 words.
+      const u32 = this.u32;
+      const w = offset >>> 2;
+      const typeVenue = u32[w + 1]!;
+      const type = typeVenue & 0xffff;
       if (type === PADDING_TYPE) {
-        if (toEnd > available || view.getUint32(offset, true) !== toEnd) return this.fail();
+        if (toEnd > available || u32[w] !== toEnd) return this.fail();
         this.tail = (this.tail + toEnd) >>> 0;
         continue;
       }
       if (toEnd < RECORD_HEADER_BYTES) return this.fail();
-      const length = view.getUint32(offset, true);
+      const length = u32[w]!;
       if (length > this.maxPayload) return this.fail();
       const size = recordBytes(length);
       if (size > toEnd || size > available) return this.fail();
       const rec = this.record;
       rec.type = type;
-      rec.venue = view.getUint16(offset + 6, true);
-      rec.aux = view.getUint32(offset + 8, true);
-      rec.flags = view.getUint32(offset + 12, true);
-      rec.recvNsLo = view.getUint32(offset + 16, true);
-      rec.recvNsHi = view.getUint32(offset + 20, true);
+      rec.venue = typeVenue >>> 16;
+      rec.aux = u32[w + 2]!;
+      rec.flags = u32[w + 3]!;
+      rec.recvNsLo = u32[w + 4]!;
+      rec.recvNsHi = u32[w + 5]!;
       rec.payloadOffset = offset + RECORD_HEADER_BYTES;
       rec.length = length;
       this.tail = (this.tail + size) >>> 0;

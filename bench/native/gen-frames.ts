@@ -1,0 +1,43 @@
+// Writes the frame streams of the tinybench suites (bench/run.ts) as TSV files
+// for the native harness: one frame per line, `venue<TAB>flags<TAB>frame`; a
+// line starting with `!` is a setup frame, written once before the timed rounds.
+// Usage: node --import tsx bench/native/gen-frames.ts <out-dir>
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { venueCode } from '../../src/events';
+import { bybitBook } from '../bybit-book';
+
+const out = process.argv[2] ?? '.';
+const fixtures = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'venues');
+const raw = (folder: string, file: string, index = 0): string =>
+  (
+    JSON.parse(
+      readFileSync(join(fixtures, folder, file), 'utf8')
+        .split('\n')
+        .filter(Boolean)[index]!,
+    ) as { raw: string }
+  ).raw;
+
+const binance = venueCode('binance');
+const bybit = venueCode('bybit');
+const line = (venue: number, flags: number, frame: string, setup = false) =>
+  `${setup ? '!' : ''}${venue}\t${flags}\t${frame}`;
+
+writeFileSync(join(out, 'binance-trade.tsv'), line(binance, 0, raw('binance-spot', 'trade.jsonl')) + '\n');
+for (const perDelta of [1, 10, 100]) {
+  const { snapshot, deltas } = bybitBook(1000, perDelta, 20_000);
+  writeFileSync(
+    join(out, `bybit-book-${perDelta}.tsv`),
+    [line(bybit, 1, snapshot, true), ...deltas.map((d) => line(bybit, 1, d))].join('\n') + '\n',
+  );
+}
+{
+  const { snapshot, deltas } = bybitBook(200, 10, 20_000);
+  const trade = raw('binance-spot', 'trade.jsonl');
+  const quote = raw('binance-spot', 'bookTicker.jsonl');
+  const bybitTrade = raw('bybit-v5', 'publicTrade.jsonl', 1);
+  const lines = [line(bybit, 1, snapshot, true)];
+  for (const d of deltas)
+    lines.push(line(binance, 0, trade), line(binance, 0, quote), line(bybit, 1, bybitTrade), line(bybit, 1, d));
+  writeFileSync(join(out, 'mixed.tsv'), lines.join('\n') + '\n');
+}

@@ -1,0 +1,209 @@
+// The direct scan: a venue's hottest messages read straight from the frame
+// text in one pass, without the tape of json.h. It is only a shortcut: it
+// accepts a strict subset of JSON that covers what venues actually send
+// (compact text, no whitespace, no string escapes, no control characters),
+// and only frames whose every field is valid. On anything else — whitespace,
+// an escape, a missing or repeated field, a value the general path would
+// reject, a shape it does not know — the scan gives up and the frame takes
+// the general path (validating parse, tape, field lookups) from scratch, so
+// each frame's output is the one the general path gives, by construction:
+//   - every accepted frame is valid JSON (the scan checks the number grammar,
+//     literals and structure, and the whole frame is checked as UTF-8 first);
+//   - the fields read are the same ones, with the same conversions;
+//   - nothing is emitted until the whole frame has been read.
+// Venue code that uses it: venues/binance.cpp and venues/bybit.cpp.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "normalize/decimal.h"
+#include "normalize/json.h"
+
+namespace tickwire::norm::scan {
+
+// A cursor over [p, end). Every read is bounds-checked: the frame sits in the
+// input ring with no padding after it.
+struct Cursor {
+  const char* p;
+  const char* end;
+
+  bool atEnd() const { return p == end; }
+  bool peek(char c) const { return p < end && *p == c; }
+  bool eat(char c) {
+    if (p < end && *p == c) {
+      ++p;
+      return true;
+    }
+    return false;
+  }
+  template <size_t N>
+  bool lit(const char (&s)[N]) {
+    constexpr size_t n = N - 1;
+    if (static_cast<size_t>(end - p) < n || std::memcmp(p, s, n) != 0) return false;
+    p += n;
+    return true;
+  }
+
+  // A string with no escape and no control character; p at the opening quote.
+  bool str(std::string_view& out) {
+    if (!eat('"')) return false;
+    const char* s = p;
+#if defined(__SSE2__)
+    while (end - p >= 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+      const __m128i slash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+      const __m128i low = _mm_set1_epi8(0x1F);
+      const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low);
+      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, slash), control)));
+      if (mask != 0) {
+        p += __builtin_ctz(mask);
+        return closeString(s, out);
+      }
+      p += 16;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+    return closeString(s, out);
+  }
+
+  // A JSON number token (RFC 8259 grammar).
+  bool num(std::string_view& out) {
+    const char* s = p;
+    eat('-');
+    if (eat('0')) {
+    } else if (!digits()) {
+      return false;
+    }
+    if (eat('.') && !digits()) return false;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+      ++p;
+      if (!eat('+')) eat('-');
+      if (!digits()) return false;
+    }
+    out = std::string_view(s, static_cast<size_t>(p - s));
+    return true;
+  }
+
+  bool boolean(bool& out) {
+    if (lit("true")) {
+      out = true;
+      return true;
+    }
+    if (lit("false")) {
+      out = false;
+      return true;
+    }
+    return false;
+  }
+
+  // `"key":` with a key of no escapes: its text and the first 8 bytes as a word (json.h keyWord).
+  bool key(std::string_view& k, uint64_t& word) {
+    if (!str(k) || !eat(':')) return false;
+    word = keyWord(k);
+    return true;
+  }
+
+  // Any string, number, true, false or null (containers are not skipped here).
+  bool scalar() {
+    if (p >= end) return false;
+    std::string_view ignored;
+    switch (*p) {
+      case '"':
+        return str(ignored);
+      case 't':
+        return lit("true");
+      case 'f':
+        return lit("false");
+      case 'n':
+        return lit("null");
+      default:
+        return num(ignored);
+    }
+  }
+
+ private:
+  bool digits() {
+    uint64_t ignored = 0;
+    return detail::digitRun(p, end, end, ignored) != 0;
+  }
+  bool closeString(const char* s, std::string_view& out) {
+    if (p >= end || *p != '"') return false;  // an escape, a control character, or the end
+    out = std::string_view(s, static_cast<size_t>(p - s));
+    ++p;
+    return true;
+  }
+};
+
+// `{ member (, member)* }` or `{}`: calls member(key, word) with the cursor on
+// the value, which the callback must consume; false from it stops the scan.
+template <typename Fn>
+bool object(Cursor& c, Fn&& member) {
+  if (!c.eat('{')) return false;
+  if (c.eat('}')) return true;
+  for (;;) {
+    std::string_view k;
+    uint64_t word;
+    if (!c.key(k, word) || !member(k, word)) return false;
+    if (c.eat(',')) continue;
+    return c.eat('}');
+  }
+}
+
+// `[ element (, element)* ]` or `[]`: element() consumes one value.
+template <typename Fn>
+bool array(Cursor& c, Fn&& element) {
+  if (!c.eat('[')) return false;
+  if (c.eat(']')) return true;
+  for (;;) {
+    if (!element()) return false;
+    if (c.eat(',')) continue;
+    return c.eat(']');
+  }
+}
+
+// A key compared to a literal: word and length, then the tail past 8 bytes.
+inline bool keyIs(std::string_view k, uint64_t word, std::string_view want) {
+  return k.size() == want.size() && word == keyWord(want) &&
+         (want.size() <= 8 || std::memcmp(k.data() + 8, want.data() + 8, want.size() - 8) == 0);
+}
+
+// The general path's conversions of number tokens, for the values it would
+// accept (false: let the general path decide). `limit` bounds what may be
+// read past the token (the end of the frame).
+// integerValue / idText / plainDigits: plain digits (at most 15), exact.
+inline bool plainToken(std::string_view token, const char* limit, int64_t& out) {
+  const size_t n = token.size();
+  if (n == 0 || n > 15) return false;
+  const char* p = token.data();
+  if (n <= 8) {
+    const uint64_t w = detail::load8(p, limit);
+    if (detail::leadingDigits(w) < n) return false;
+    out = static_cast<int64_t>(detail::digitsValue(w, static_cast<unsigned>(n)));
+    return true;
+  }
+  const uint64_t hi = detail::load8(p, limit), lo = detail::load8(p + n - 8, limit);
+  if (detail::leadingDigits(hi) < n - 8 || detail::leadingDigits(lo) < 8) return false;
+  out = static_cast<int64_t>(detail::digitsValue(hi, static_cast<unsigned>(n - 8)) * 100000000 +
+                             detail::digitsValue(lo, 8));
+  return true;
+}
+// msValue: plain digits (at most 15) of milliseconds -> µs.
+inline bool msToken(std::string_view token, const char* limit, int64_t& us) {
+  int64_t v;
+  if (!plainToken(token, limit, v) || v > 9007199254740991LL / 1000) return false;
+  us = v * 1000;
+  return true;
+}
+// A price or size string the general path accepts (parseDecimal Ok, not negative).
+inline bool decimal(std::string_view text, const char* limit, double& out) {
+  return parseDecimal(text, false, out, limit) == NumStatus::Ok;
+}
+
+}  // namespace tickwire::norm::scan
