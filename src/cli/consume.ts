@@ -6,7 +6,8 @@ import { DEFAULT_PREFIX } from '../sink/topics';
 
 const USAGE = `usage: tickwire consume (--signal NAME | --stream NAME | --schema NAME)... [options]
 
-  --signal NAME     a signal kind (topic <prefix>signals.NAME); repeatable
+  --signal NAME     a signal kind (topic <prefix>signals.NAME): bbo, depth_imbalance, trade_stats,
+                    ema, ofi, bar, nbbo, basis; repeatable
   --stream NAME     ticks | status | metrics | raw.<venue> | signals.<kind>; repeatable
   --schema NAME     only these schemas (e.g. tick.trade); alone, also picks the topic
   --symbol SYM      only this symbol (repeatable or comma-separated)
