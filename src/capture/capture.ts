@@ -17,8 +17,9 @@ import { FRAME_RECORD_TYPE, RECORD_TYPES, RecordDecoder } from '../engine/record
 import { ringStats, type RecordMeta, type RecordView } from '../engine/ring';
 import { checkBrokers } from '../pipeline/run';
 import { redactConfig, type RunConfig } from '../pipeline/config';
+import { sinkOptionsFrom } from '../pipeline/sink-options';
 import { startSimulator, type Simulator } from '../simulator/server';
-import { createSink, type KafkaSink, type SinkCounters, type SinkOptions } from '../sink/sink';
+import { createSink, type KafkaSink, type SinkCounters } from '../sink/sink';
 import { FeedManager, simulatorVenueUrls } from '../venues/manager';
 import type { ConnectorCounters, FeedStatusEvent, FrameSink } from '../venues/types';
 import { rawFromFrame } from './raw';
@@ -96,23 +97,7 @@ export class Capture {
   private createSink(): KafkaSink {
     const s = this.config.sink;
     const log = this.log.child({ component: 'sink' });
-    return createSink({
-      brokers: s.brokers,
-      clientId: `${s.clientId}-capture`,
-      prefix: s.prefix,
-      encoding: s.encoding,
-      acks: s.acks,
-      idempotent: s.idempotent,
-      compression: s.compression,
-      batch: s.batch,
-      memory: s.memory,
-      journal: s.journal,
-      topics: s.topics,
-      policies: s.policies,
-      ...(s.ssl ? { ssl: true } : {}),
-      ...(s.sasl !== undefined ? { sasl: s.sasl as NonNullable<SinkOptions['sasl']> } : {}),
-      logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
-    });
+    return createSink({ ...sinkOptionsFrom(s, log), clientId: `${s.clientId}-capture` });
   }
 
   async start(): Promise<void> {

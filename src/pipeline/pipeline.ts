@@ -12,11 +12,12 @@ import { Engine } from '../engine/engine';
 import { RECORD_TYPES, RecordDecoder } from '../engine/records';
 import { RING_HEADER_BYTES, ringStats, type RecordView } from '../engine/ring';
 import { SignalDecoder, type SignalName, type SignalRecord } from '../engine/signals';
-import { createSink, type KafkaSink, type SinkOptions } from '../sink/sink';
+import { createSink, type KafkaSink } from '../sink/sink';
 import { publishSignal } from '../sink/publish-signal';
 import { FeedManager } from '../venues/manager';
 import type { ConnectorCounters, FeedState, FeedStatusEvent, FrameSink } from '../venues/types';
 import { shardVenues, type RunConfig } from './config';
+import { sinkOptionsFrom } from './sink-options';
 import { createStages, resetStages, type Stage, type StageLatency } from './latency';
 
 /** Wall-clock µs since the epoch, the clock connectors stamp frames with (src/venues/connection.ts nowNs). */
@@ -236,22 +237,7 @@ export class Pipeline {
     const ack = this.stages.ack;
     const recvToAck = this.stages.recv_to_ack;
     return createSink({
-      brokers: s.brokers,
-      clientId: s.clientId,
-      prefix: s.prefix,
-      encoding: s.encoding,
-      ticks: s.ticks,
-      acks: s.acks,
-      idempotent: s.idempotent,
-      compression: s.compression,
-      batch: s.batch,
-      memory: s.memory,
-      journal: s.journal,
-      topics: s.topics,
-      policies: s.policies,
-      ...(s.ssl ? { ssl: true } : {}),
-      ...(s.sasl !== undefined ? { sasl: s.sasl as NonNullable<SinkOptions['sasl']> } : {}),
-      logger: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+      ...sinkOptionsFrom(s, log),
       onAck: (us, recvNs) => {
         if (us !== undefined) ack.record(us * 1000);
         // ns since the epoch as text: a double keeps it to ~0.25 µs, plenty for a latency.
