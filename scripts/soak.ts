@@ -92,9 +92,21 @@ function procStatus(pid: number, key: string): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+const dir = mkdtempSync(join(tmpdir(), 'tickwire-soak-'));
+// Undone in reverse order on the way out, and on SIGINT / SIGTERM so an
+// interrupted soak leaves no pipeline or broker behind.
+const cleanup: Array<() => Promise<unknown>> = [];
+async function cleanUp(): Promise<void> {
+  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    process.stderr.write(`soak: ${signal}, stopping what it started\n`);
+    void cleanUp().then(() => process.exit(130));
+  });
+
 async function main(): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'tickwire-soak-'));
-  const cleanup: Array<() => Promise<unknown>> = [];
   try {
     let brokers = process.env['KAFKA_BROKERS'];
     if (brokers === undefined) {
@@ -217,8 +229,7 @@ async function main(): Promise<number> {
     );
     return problems.length === 0 ? 0 : 1;
   } finally {
-    for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 
