@@ -78,7 +78,17 @@ void BookSide::set(int64_t px, int64_t qty) {
   size_t lo = 0;
   for (size_t step = 1; step <= hi; step *= 2) {
     const size_t probe = hi - step;
-    if (better(px, levels_[probe].px)) {
+    Level& at = levels_[probe];
+    if (at.px == px) {
+      // Most updates change a level near the top that is already there.
+      if (qty == 0) {
+        levels_.erase(levels_.begin() + static_cast<std::ptrdiff_t>(probe));
+      } else {
+        at.qty = qty;
+      }
+      return;
+    }
+    if (better(px, at.px)) {
       lo = probe + 1;
       break;
     }
@@ -139,8 +149,11 @@ bool L2Book::toUnits(const norm::Fixed& v, int32_t& scale, bool prices, int64_t&
 }
 
 ApplyStatus L2Book::apply(bool bid, const norm::Fixed& px, const norm::Fixed& qty) {
-  int64_t p, q;
-  if (!toUnits(px, pxScale_, true, p) || !toUnits(qty, qtyScale_, false, q)) return ApplyStatus::Overflow;
+  // A venue prints a market's prices (and sizes) with the same number of
+  // decimals, so once the scales are set a level is usually already in units.
+  int64_t p = px.mantissa, q = qty.mantissa;
+  if (px.exponent != -pxScale_ && !toUnits(px, pxScale_, true, p)) return ApplyStatus::Overflow;
+  if (qty.exponent != -qtyScale_ && !toUnits(qty, qtyScale_, false, q)) return ApplyStatus::Overflow;
   (bid ? bids_ : asks_).set(p, q);
   return ApplyStatus::Ok;
 }

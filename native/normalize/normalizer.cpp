@@ -413,7 +413,7 @@ Normalizer::Normalizer(uint32_t maxFrameBytes)
   tape_.grow();
   frameAnnounced_.reserve(kMaxNewSymbolsPerFrame);
   for (auto* v : {&bids_, &asks_}) v->reserve(8192);
-  for (auto* v : {&bidLevels_, &askLevels_, &frameLevels_}) v->reserve(4096);
+  frameLevels_.reserve(8192);
   frameBooks_.reserve(64);
 }
 
@@ -442,9 +442,9 @@ bool Normalizer::process(const ring::RecordView& in, ring::Writer& out, uint32_t
   market_ = in.flags & 1u;
   recvNs_ = in.recvNs;
   frameAnnounced_.clear();
-  clearLevels();
   frameBooks_.clear();
-  frameLevels_.clear();
+  levelsStart_ = 0;
+  clearLevels();
   valueError_ = Verdict::Ok;
   if (symbols_.size() > kResetAt || rawSymbols_.size() > kResetAt) clearSymbols();
 
@@ -467,6 +467,7 @@ void Normalizer::rollbackFrame() {
   frameAnnounced_.clear();
   frameBooks_.clear();
   frameLevels_.clear();
+  levelsStart_ = 0;
   frameBytes_ = 0;
   written_ = 0;
 }
@@ -528,9 +529,15 @@ void Normalizer::commit() {
 Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) {
   id = 0;
   if (failed()) return Verdict::Ok;
+  const size_t keyBytes = raw.size() + 1;
+  // The usual case, the same instrument as the last lookup, without building the cache key.
+  if (keyBytes == lastRawBytes_ && lastRaw_[0] == static_cast<char>(rule) &&
+      std::memcmp(lastRaw_ + 1, raw.data(), raw.size()) == 0 && symbols_.announced(lastId_)) {
+    id = lastId_;
+    return Verdict::Ok;
+  }
   // The cache key: the rule (venue and market) then the raw text.
   char key[kMaxSymbolBytes];
-  const size_t keyBytes = raw.size() + 1;
   const bool cacheable = keyBytes <= kMaxSymbolBytes;
   uint32_t rawId = SymbolTable::kNone;
   id = SymbolTable::kNone;
@@ -628,11 +635,12 @@ Verdict Normalizer::emitBook(uint32_t symbol, int64_t ts, bool snapshot, const O
   dst += bidCount * records::kLevelBytes;
   if (askCount != 0) std::memcpy(dst, asks_.data(), askCount * records::kLevelBytes);
   commit();
-  frameBooks_.push_back(PendingBook{symbol, ts, snapshot, seq, prevSeq, checksum,
-                                    static_cast<uint32_t>(frameLevels_.size()), static_cast<uint32_t>(bidCount),
-                                    static_cast<uint32_t>(askCount)});
-  frameLevels_.insert(frameLevels_.end(), bidLevels_.begin(), bidLevels_.end());
-  frameLevels_.insert(frameLevels_.end(), askLevels_.begin(), askLevels_.end());
+  frameBooks_.push_back(PendingBook{symbol, ts, snapshot, seq, prevSeq, checksum, static_cast<uint32_t>(levelsStart_),
+                                    static_cast<uint32_t>(bidCount), static_cast<uint32_t>(askCount)});
+  // The levels are consumed: the next book of the frame starts from none.
+  bids_.clear();
+  asks_.clear();
+  levelsStart_ = frameLevels_.size();
   return Verdict::Ok;
 }
 

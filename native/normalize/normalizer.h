@@ -145,12 +145,13 @@ class Normalizer {
   char* idBuffer() { return idBuffer_; }
 
   // Levels of the book being read, as {price, qty} doubles (for the record)
-  // and in fixed point (for the book stage); emitBook writes them.
+  // and in fixed point (for the book stage, straight into frameLevels() in
+  // arrival order); emitBook writes them.
   void pushLevel(bool bid, double px, double qty, const Fixed& pxFixed, const Fixed& qtyFixed) {
     std::vector<double>& v = bid ? bids_ : asks_;
     v.push_back(px);
     v.push_back(qty);
-    (bid ? bidLevels_ : askLevels_).push_back(BookLevel{bid, pxFixed, qtyFixed});
+    frameLevels_.push_back(BookLevel{bid, pxFixed, qtyFixed});
   }
   // As above from the decimal text exactly as the venue sent it (string
   // contents, or the JSON number token for Kraken), parsed here into fixed point.
@@ -160,11 +161,11 @@ class Normalizer {
     if (parseFixed(qtyText, false, qtyFixed) != NumStatus::Ok) qtyFixed.exponent = INT8_MIN;
     pushLevel(bid, px, qty, pxFixed, qtyFixed);
   }
+  // Forgets the levels pushed since the last emitBook (or the frame's start).
   void clearLevels() {
     bids_.clear();
     asks_.clear();
-    bidLevels_.clear();
-    askLevels_.clear();
+    frameLevels_.resize(levelsStart_);
   }
 
   // ---- for the book stage ----
@@ -177,8 +178,9 @@ class Normalizer {
   };
   // The book events of the last frame, in order; empty unless it succeeded.
   const std::vector<PendingBook>& frameBooks() const { return frameBooks_; }
-  // For each PendingBook: bidCount bids then askCount asks from firstLevel, in
-  // fixed point (a level with no exact fixed-point form has exponent INT8_MIN).
+  // For each PendingBook: its bidCount + askCount levels from firstLevel, in
+  // the order the venue sent them, in fixed point (a level with no exact
+  // fixed-point form has exponent INT8_MIN).
   const std::vector<BookLevel>& frameLevels() const { return frameLevels_; }
 
  private:
@@ -205,9 +207,9 @@ class Normalizer {
   uint32_t lastId_ = 0;
   std::vector<uint32_t> frameAnnounced_;
   std::vector<double> bids_, asks_;
-  std::vector<BookLevel> bidLevels_, askLevels_;
   std::vector<PendingBook> frameBooks_;
   std::vector<BookLevel> frameLevels_;
+  size_t levelsStart_ = 0;  // frameLevels_ index of the first level of the book being read
   char idBuffer_[40] = {};
   Verdict valueError_ = Verdict::Ok;
 

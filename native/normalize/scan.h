@@ -105,8 +105,27 @@ struct Cursor {
 
   // `"key":` with a key of no escapes: its text and the first 8 bytes as a word (json.h keyWord).
   bool key(std::string_view& k, uint64_t& word) {
+    // Most keys venues send in their hottest messages are one letter: `"x":` in one 4-byte test.
+    if (end - p >= 4) {
+      uint32_t w;
+      std::memcpy(&w, p, 4);
+      const auto x = static_cast<unsigned char>(p[1]);
+      if ((w & 0xFFFF00FFu) == 0x3A220022u && x >= 0x20 && x != '"' && x != '\\') {
+        k = std::string_view(p + 1, 1);
+        word = x;
+        p += 4;
+        return true;
+      }
+    }
     if (!str(k) || !eat(':')) return false;
-    word = keyWord(k);
+    if (end - k.data() >= 8) {
+      // Eight readable bytes: the word by one load and a mask rather than byte by byte.
+      uint64_t w;
+      std::memcpy(&w, k.data(), 8);
+      word = k.size() >= 8 ? w : w & ((uint64_t{1} << (8 * k.size())) - 1);
+    } else {
+      word = keyWord(k);
+    }
     return true;
   }
 
