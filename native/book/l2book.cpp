@@ -109,6 +109,17 @@ void BookSide::set(int64_t px, int64_t qty) {
   }
 }
 
+void BookSide::load(std::vector<Level>& levels) {
+  // Worst to best; among equal prices the input order stays, so the last given is last.
+  std::stable_sort(levels.begin(), levels.end(),
+                   [this](const Level& a, const Level& b) { return better(b.px, a.px); });
+  levels_.clear();
+  for (size_t i = 0; i < levels.size(); ++i) {
+    if (i + 1 < levels.size() && levels[i + 1].px == levels[i].px) continue;  // a later one wins
+    if (levels[i].qty != 0) levels_.push_back(levels[i]);
+  }
+}
+
 void BookSide::truncate(size_t depth) {
   if (levels_.size() > depth) levels_.erase(levels_.begin(), levels_.end() - static_cast<std::ptrdiff_t>(depth));
 }
@@ -155,6 +166,32 @@ ApplyStatus L2Book::apply(bool bid, const norm::Fixed& px, const norm::Fixed& qt
   if (px.exponent != -pxScale_ && !toUnits(px, pxScale_, true, p)) return ApplyStatus::Overflow;
   if (qty.exponent != -qtyScale_ && !toUnits(qty, qtyScale_, false, q)) return ApplyStatus::Overflow;
   (bid ? bids_ : asks_).set(p, q);
+  return ApplyStatus::Ok;
+}
+
+ApplyStatus L2Book::load(const norm::BookLevel* levels, size_t count) {
+  clear();
+  // The scales apply() would end at: the finest decimals given (each level is
+  // first checked as apply() would check it).
+  for (size_t i = 0; i < count; ++i) {
+    for (const norm::Fixed* v : {&levels[i].px, &levels[i].qty}) {
+      if (v->exponent == INT8_MIN || -static_cast<int32_t>(v->exponent) > kMaxScale) return ApplyStatus::Overflow;
+    }
+    pxScale_ = std::max<int32_t>(pxScale_, -levels[i].px.exponent);
+    qtyScale_ = std::max<int32_t>(qtyScale_, -levels[i].qty.exponent);
+  }
+  loadBids_.clear();
+  loadAsks_.clear();
+  for (size_t i = 0; i < count; ++i) {
+    int64_t p, q;
+    if (!toUnits(levels[i].px, pxScale_, true, p) || !toUnits(levels[i].qty, qtyScale_, false, q)) {
+      clear();
+      return ApplyStatus::Overflow;
+    }
+    (levels[i].bid ? loadBids_ : loadAsks_).push_back(Level{p, q});
+  }
+  bids_.load(loadBids_);
+  asks_.load(loadAsks_);
   return ApplyStatus::Ok;
 }
 

@@ -101,11 +101,11 @@ Verdict BookSync::onUpdate(const BookUpdate& u) {
 }
 
 Verdict BookSync::applySnapshot(const BookUpdate& u) {
-  book_.clear();
-  if (!applyLevels(u.levels, u.count)) {
+  if (book_.load(u.levels, u.count) != ApplyStatus::Ok) {
     fail();
     return Verdict::BadLevel;
   }
+  if (depth_ != 0) book_.truncate(depth_);
   haveSnapshot_ = true;
   appliedSinceSnapshot_ = false;
   hasLastSeq_ = u.hasSeq;
