@@ -111,8 +111,7 @@ void BookSide::set(int64_t px, int64_t qty) {
 
 void BookSide::load(std::vector<Level>& levels) {
   // Worst to best; among equal prices the input order stays, so the last given is last.
-  std::stable_sort(levels.begin(), levels.end(),
-                   [this](const Level& a, const Level& b) { return better(b.px, a.px); });
+  std::stable_sort(levels.begin(), levels.end(), [this](const Level& a, const Level& b) { return better(b.px, a.px); });
   levels_.clear();
   for (size_t i = 0; i < levels.size(); ++i) {
     if (i + 1 < levels.size() && levels[i + 1].px == levels[i].px) continue;  // a later one wins

@@ -245,7 +245,9 @@ inline int64_t leadingExponent(std::string_view s) {
 // rates); otherwise a leading '-' on valid decimal text is `Negative`.
 // `limit` (optional, >= the end of s) bounds what the fast path may read past
 // the text: text in a padded buffer parses 8 bytes at a time to its end.
-inline NumStatus parseDecimal(std::string_view s, bool allowNegative, double& out, const char* limit = nullptr) {
+// The general conversion: signs, exponents, long mantissas; parseDecimal's fallback.
+[[gnu::noinline]] inline NumStatus parseDecimalSlow(std::string_view s, bool allowNegative, double& out,
+                                                    const char* limit) {
   bool negative = false;
   std::string_view body = s;
   if (!body.empty() && body[0] == '-') {
@@ -271,6 +273,16 @@ inline NumStatus parseDecimal(std::string_view s, bool allowNegative, double& ou
   }
   out = negative ? -v : v;
   return NumStatus::Ok;
+}
+
+inline NumStatus parseDecimal(std::string_view s, bool allowNegative, double& out, const char* limit = nullptr) {
+  // Plain unsigned text ("16578.50", "100"), the usual price or size, inline; anything else out of line.
+  double v;
+  if (detail::fastDecimal(s.data(), s.data() + s.size(), v, limit)) {
+    out = v;
+    return NumStatus::Ok;
+  }
+  return parseDecimalSlow(s, allowNegative, out, limit);
 }
 
 // Fixed-point form for books: value = mantissa * 10^exponent, exact. Fails
@@ -332,6 +344,13 @@ struct BookLevel {
 // pass for common text, the exact fixed-point form of parseFixed(s, false, …).
 // `fixed.exponent` is INT8_MIN when the value has no fixed-point form (the
 // book then reports bad_level rather than hold a wrong price).
+[[gnu::noinline]] inline NumStatus parseLevelDecimalSlow(std::string_view s, double& out, Fixed& fixed,
+                                                         const char* limit) {
+  const NumStatus status = parseDecimalSlow(s, false, out, limit);
+  if (status == NumStatus::Ok && parseFixed(s, false, fixed) != NumStatus::Ok) fixed.exponent = INT8_MIN;
+  return status;
+}
+
 inline NumStatus parseLevelDecimal(std::string_view s, double& out, Fixed& fixed, const char* limit = nullptr) {
   uint64_t m;
   uint32_t frac;
@@ -342,9 +361,7 @@ inline NumStatus parseLevelDecimal(std::string_view s, double& out, Fixed& fixed
     fixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(frac));
     return NumStatus::Ok;
   }
-  const NumStatus status = parseDecimal(s, false, out, limit);
-  if (status == NumStatus::Ok && parseFixed(s, false, fixed) != NumStatus::Ok) fixed.exponent = INT8_MIN;
-  return status;
+  return parseLevelDecimalSlow(s, out, fixed, limit);
 }
 
 // Optionally signed JSON integer token -> int64 (sequence numbers, checksums).

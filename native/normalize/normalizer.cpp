@@ -399,7 +399,8 @@ bool validUtf8(const char* text, size_t length) {
 #if defined(__AVX2__)
   if (length >= 32) {
     __m256i any = _mm256_setzero_si256();
-    for (; i + 32 <= length; i += 32) any = _mm256_or_si256(any, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + i)));
+    for (; i + 32 <= length; i += 32)
+      any = _mm256_or_si256(any, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + i)));
     if (_mm256_movemask_epi8(any) != 0) return simdjson::validate_utf8(text, length);
   }
 #endif
