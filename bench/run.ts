@@ -15,6 +15,7 @@ import { createRingBuffer, RingReader, RingWriter } from '../src/engine/ring';
 import { ReferenceNormalizer } from '../src/reference';
 import { encodeValue, getSchema } from '../src/sink/schemas';
 import { bybitBook } from './bybit-book';
+import { signalsSuite } from './signals';
 import { runSinkSuite } from './sink';
 
 const BATCH = 256;
@@ -358,6 +359,7 @@ const SUITES: Record<string, () => Suite> = {
   normalize: normalizeSuite,
   book: bookSuite,
   engine: engineSuite,
+  signals: signalsSuite,
   encode: encodeSuite,
 };
 
