@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "normalize/normalizer.h"
 #include "normalize/records.h"
 
 namespace tickwire::signals {
@@ -10,6 +11,8 @@ namespace tickwire::signals {
 namespace {
 
 constexpr uint32_t kVenueSlots = 8;
+// Venue codes index the slots directly (code & 7): a new venue past code 7 needs more slots.
+static_assert(norm::kOkx < kVenueSlots, "venue codes must fit the per-symbol venue slots");
 
 bool finite(std::initializer_list<double> values) {
   for (const double v : values) {
