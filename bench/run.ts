@@ -15,6 +15,7 @@ import { createRingBuffer, RingReader, RingWriter } from '../src/engine/ring';
 import { ReferenceNormalizer } from '../src/reference';
 import { encodeValue, getSchema } from '../src/sink/schemas';
 import { bybitBook } from './bybit-book';
+import { mixedStream } from './mixed-stream';
 import { signalsSuite } from './signals';
 import { runSinkSuite } from './sink';
 
@@ -288,38 +289,45 @@ function engineSuite(): Suite {
   return {
     name: 'engine',
     tasks: () => {
-      // A mixed stream: trades, top-of-book quotes and 10-level depth updates, as a busy feed sends them.
-      const { snapshot, deltas } = bybitBook(200, 10, 100_000);
-      const trade = encoder.encode(fixtureRaw('binance-spot', 'trade.jsonl'));
-      const quote = encoder.encode(fixtureRaw('binance-spot', 'bookTicker.jsonl'));
-      const bybitTrade = encoder.encode(fixtureRaw('bybit-v5', 'publicTrade.jsonl', 1));
-      const encoded = deltas.map((d) => encoder.encode(d));
+      // bench/mixed-stream.ts: trades, quotes and 10-level deltas, advancing in event time.
+      const { snapshot, frames } = mixedStream(100_000);
+      const encoded = frames.map((f) => ({
+        meta: { type: 1, venue: venueCode(f.venue), flags: f.flags, recvNs: f.recvNs },
+        bytes: encoder.encode(f.text),
+      }));
+      const snapshotMeta = {
+        type: 1,
+        venue: venueCode(snapshot.venue),
+        flags: snapshot.flags,
+        recvNs: snapshot.recvNs,
+      };
+      const snapshotBytes = encoder.encode(snapshot.text);
       const tasks: Task[] = [];
       for (const [label, options] of [
         ['normalize only', { books: false, signals: false }],
         ['normalize + books + all default signals', {}],
       ] as const) {
-        const engine = new Engine({
-          pipeline: 'normalize',
-          ...options,
-          inputCapacity: 1 << 24,
-          outputCapacity: 1 << 26,
-        });
-        engines.push(engine);
-        const binance = { type: 1, venue: venueCode('binance'), recvNs: 1_700_000_000_000_000_000n };
-        const bybit = { type: 1, venue: venueCode('bybit'), flags: 1, recvNs: 1_700_000_000_000_000_000n };
-        const snapshotBytes = encoder.encode(snapshot);
+        const open = () => {
+          const e = new Engine({ pipeline: 'normalize', ...options, inputCapacity: 1 << 24, outputCapacity: 1 << 26 });
+          engines.push(e);
+          return e;
+        };
+        let engine = open();
         let next = 0;
         tasks.push({
           name: `full engine per frame, mixed stream (${label})`,
           opsPerCall: BATCH,
           fn: () => {
-            for (let i = 0; i < BATCH; i += 4) {
-              engine.writer.write(binance, trade, false);
-              engine.writer.write(binance, quote, false);
-              engine.writer.write(bybit, bybitTrade, false);
-              if (next === 0) engine.writer.write(bybit, snapshotBytes, false); // as in the book suite
-              engine.writer.write(bybit, encoded[next]!, false);
+            for (let i = 0; i < BATCH; i++) {
+              if (next === 0) {
+                // Starting the stream over would send event time back by minutes (every trade late):
+                // a fresh engine instead (once per 400,000 frames), which then needs the book snapshot.
+                engine.close();
+                engine = open();
+                engine.writer.write(snapshotMeta, snapshotBytes, false);
+              }
+              const f = encoded[next]!;
+              engine.writer.write(f.meta, f.bytes, false);
               next = (next + 1) % encoded.length;
             }
             engine.poll();

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -143,7 +144,7 @@ int main(int argc, char** argv) {
   config.pipeline = pipeline == "echo" ? Pipeline::Echo : Pipeline::Normalize;
   config.books = books;
   config.signals = signals;
-  EngineCore engine(input.data(), inCap, output.data(), outCap, config);
+  auto engine = std::make_unique<EngineCore>(input.data(), inCap, output.data(), outCap, config);
   ring::Writer writer(input.data(), inCap);
   ring::Reader reader(output.data(), outCap);
   uint64_t recvNs = 1'700'000'000'000'000'000ull;
@@ -163,7 +164,7 @@ int main(int argc, char** argv) {
   // round that starts the stream over finds its book where the stream expects.
   auto runSetup = [&] {
     for (const Frame& f : setup) put(f);
-    engine.drain(0);
+    engine->drain(0);
     drainOutput();
   };
   runSetup();
@@ -175,8 +176,12 @@ int main(int argc, char** argv) {
   size_t next = 0;
   for (int r = 0; r < rounds; ++r) {
     if (!setup.empty() && r != 0) {
-      // The stream starts over: its book snapshot first.
+      // The stream starts over, in a fresh engine (on the old one event time
+      // would run backwards: trades late, windows and bars upset), with its
+      // book snapshot first.
       next = 0;
+      engine.reset();
+      engine = std::make_unique<EngineCore>(input.data(), inCap, output.data(), outCap, config);
       runSetup();
     }
     for (uint32_t i = 0; i < count; ++i) {
@@ -194,7 +199,7 @@ int main(int argc, char** argv) {
     instructions.start();
     cycles.start();
     const auto t0 = std::chrono::steady_clock::now();
-    const uint64_t handled = engine.drain(0);
+    const uint64_t handled = engine->drain(0);
     const auto t1 = std::chrono::steady_clock::now();
     const int64_t c = cycles.stop(), n = instructions.stop();
     if (c >= 0) bestCycles = std::min(bestCycles, c);

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { venueCode } from '../../src/events';
 import { bybitBook } from '../bybit-book';
+import { mixedStream } from '../mixed-stream';
 
 const out = process.argv[2] ?? '.';
 const fixtures = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'venues');
@@ -32,12 +33,9 @@ for (const perDelta of [1, 10, 100]) {
   );
 }
 {
-  const { snapshot, deltas } = bybitBook(200, 10, 20_000);
-  const trade = raw('binance-spot', 'trade.jsonl');
-  const quote = raw('binance-spot', 'bookTicker.jsonl');
-  const bybitTrade = raw('bybit-v5', 'publicTrade.jsonl', 1);
-  const lines = [line(bybit, 1, snapshot, true)];
-  for (const d of deltas)
-    lines.push(line(binance, 0, trade), line(binance, 0, quote), line(bybit, 1, bybitTrade), line(bybit, 1, d));
+  // bench/mixed-stream.ts; engine_bench gives every round a fresh engine, so event time never runs backwards.
+  const { snapshot, frames } = mixedStream(20_000);
+  const lines = [line(venueCode(snapshot.venue), snapshot.flags, snapshot.text, true)];
+  for (const f of frames) lines.push(line(venueCode(f.venue), f.flags, f.text));
   writeFileSync(join(out, 'mixed.tsv'), lines.join('\n') + '\n');
 }

@@ -69,43 +69,38 @@ size_t formatUnits(int64_t units, int32_t scale, bool krakenDigits, char* out) {
 }  // namespace
 
 void BookSide::set(int64_t px, int64_t qty) {
-  // The insertion point in an array ordered worst → best: the first level at
-  // least as good as px. Updates land near the top of the book (the back), so
-  // gallop from the back (1, 2, 4 … levels) and binary-search the last step:
-  // O(log d) for a level d from the top instead of O(log n).
+  // Where px belongs in the array (worst → best): after every level not
+  // better than it. Updates land near the top (the back) at depths no branch
+  // predictor can guess, so the top kTopScan levels are counted without a
+  // branch, and a level deeper than those takes a branch-free binary search.
+  constexpr size_t kTopScan = 16;
   const size_t n = levels_.size();
-  size_t hi = n;  // every level at or after hi is at least as good as px
-  size_t lo = 0;
-  for (size_t step = 1; step <= hi; step *= 2) {
-    const size_t probe = hi - step;
-    Level& at = levels_[probe];
-    if (at.px == px) {
-      // Most updates change a level near the top that is already there.
-      if (qty == 0) {
-        levels_.erase(levels_.begin() + static_cast<std::ptrdiff_t>(probe));
-      } else {
-        at.qty = qty;
-      }
-      return;
-    }
-    if (better(px, at.px)) {
-      lo = probe + 1;
-      break;
-    }
-    hi = probe;
-  }
-  auto it = std::lower_bound(levels_.begin() + static_cast<std::ptrdiff_t>(lo),
-                             levels_.begin() + static_cast<std::ptrdiff_t>(hi), px,
-                             [this](const Level& l, int64_t p) { return better(p, l.px); });
-  const bool found = it != levels_.end() && it->px == px;
-  if (qty == 0) {
-    if (found) levels_.erase(it);
-    return;
-  }
-  if (found) {
-    it->qty = qty;
+  Level* const data = levels_.data();
+  const size_t k = n < kTopScan ? n : kTopScan;
+  size_t betterCount = 0;
+  if (bids_) {
+    for (size_t i = n - k; i < n; ++i) betterCount += static_cast<size_t>(data[i].px > px);
   } else {
-    levels_.insert(it, Level{px, qty});
+    for (size_t i = n - k; i < n; ++i) betterCount += static_cast<size_t>(data[i].px < px);
+  }
+  size_t pos = n - betterCount;  // the first level better than px
+  if (betterCount == k && k < n) {
+    const Level* b = data;
+    size_t len = n - k;
+    while (len > 1) {
+      const size_t half = len / 2;
+      b = better(b[half].px, px) ? b : b + half;
+      len -= half;
+    }
+    pos = static_cast<size_t>(b - data) + (better(b->px, px) ? 0 : 1);
+  }
+  const bool found = pos != 0 && data[pos - 1].px == px;
+  if (qty == 0) {
+    if (found) levels_.erase(levels_.begin() + static_cast<std::ptrdiff_t>(pos - 1));
+  } else if (found) {
+    data[pos - 1].qty = qty;
+  } else {
+    levels_.insert(levels_.begin() + static_cast<std::ptrdiff_t>(pos), Level{px, qty});
   }
 }
 
