@@ -332,7 +332,13 @@ class NativeRun {
 
   private open(): Engine {
     // Drained after every batch: a few MiB hold a batch's output many times over.
-    return new Engine({ pipeline: 'normalize', inputCapacity: 1 << 20, outputCapacity: 1 << 21, ...this.options });
+    return new Engine({
+      pipeline: 'normalize',
+      inputCapacity: 1 << 20,
+      outputCapacity: 1 << 21,
+      prefault: true,
+      ...this.options,
+    });
   }
 
   /** Writes the next `count` frames, polls the engine, drains its output into `sink`. */

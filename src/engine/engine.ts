@@ -2,7 +2,7 @@
 // checks arguments, and guarantees close() joins the native thread.
 import type { SignalConfig } from '../reference/signals/engine';
 import { loadAddon, type NativeEngine, type NativeEngineStats } from './native';
-import { createRingBuffer, RingReader, RingWriter, ringStats } from './ring';
+import { createRingBuffer, RING_HEADER_BYTES, RingReader, RingWriter, ringStats } from './ring';
 
 export type EngineMode = 'inline' | 'thread';
 
@@ -22,6 +22,13 @@ export interface EngineOptions {
   bookVerdicts?: boolean;
   krakenDepth?: number;
   staleAfterMs?: number;
+  /**
+   * Touch every page of both rings now, as the pipeline does: otherwise the
+   * first lap through a ring takes a page fault every few records, on the hot
+   * path (and RSS creeps up for minutes). Off by default: tests create many
+   * short-lived engines.
+   */
+  prefault?: boolean;
 }
 
 export const DEFAULT_INPUT_CAPACITY = 1 << 26; // 64 MiB: seconds of a busy feed
@@ -44,6 +51,9 @@ export class Engine {
     }
     this.input = createRingBuffer(options.inputCapacity ?? DEFAULT_INPUT_CAPACITY);
     this.output = createRingBuffer(options.outputCapacity ?? DEFAULT_OUTPUT_CAPACITY);
+    if (options.prefault === true) {
+      for (const sab of [this.input, this.output]) new Uint8Array(sab, RING_HEADER_BYTES).fill(0);
+    }
     this.writer = new RingWriter(this.input);
     this.reader = new RingReader(this.output);
     const { Engine: NativeEngineClass } = loadAddon();

@@ -10,7 +10,7 @@ import type { CanonicalEvent, VenueId } from '../events';
 import { BOOK_RECORD_TYPES, decodeBookRecord, type BookState } from '../engine/book-records';
 import { Engine } from '../engine/engine';
 import { RECORD_TYPES, RecordDecoder } from '../engine/records';
-import { RING_HEADER_BYTES, ringStats, type RecordView } from '../engine/ring';
+import { ringStats, type RecordView } from '../engine/ring';
 import { SignalDecoder, type SignalName, type SignalRecord } from '../engine/signals';
 import { createSink, type KafkaSink } from '../sink/sink';
 import { publishSignal } from '../sink/publish-signal';
@@ -191,10 +191,9 @@ export class Pipeline {
       signalConfig: c.signals.params,
       krakenDepth: c.engine.krakenDepth,
       staleAfterMs: c.engine.staleAfterMs,
+      // Page faults on first use would land on the hot path as latency spikes.
+      prefault: true,
     });
-    // Touch every page of both rings now: page faults on first use would land
-    // on the hot path as latency spikes, and RSS would creep up for minutes.
-    for (const sab of [this.engine.input, this.engine.output]) new Uint8Array(sab, RING_HEADER_BYTES).fill(0);
     try {
       const writer = this.engine.writer;
       const sink: FrameSink = {
