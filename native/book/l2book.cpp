@@ -72,7 +72,7 @@ void BookSide::set(int64_t px, int64_t qty) {
   // Where px belongs in the array (worst → best): after every level not
   // better than it. Updates land near the top (the back) at depths no branch
   // predictor can guess, so the top kTopScan levels are counted without a
-  // branch, and a level deeper than those takes a branch-free binary search.
+  // branch; a level deeper than those is found by galloping from there.
   constexpr size_t kTopScan = 16;
   const size_t n = levels_.size();
   Level* const data = levels_.data();
@@ -85,14 +85,19 @@ void BookSide::set(int64_t px, int64_t qty) {
   }
   size_t pos = n - betterCount;  // the first level better than px
   if (betterCount == k && k < n) {
-    const Level* b = data;
-    size_t len = n - k;
-    while (len > 1) {
-      const size_t half = len / 2;
-      b = better(b[half].px, px) ? b : b + half;
-      len -= half;
+    // Deeper than the top: gallop down (1, 2, 4 … levels) from there, then
+    // binary-search the last step: O(log d) for a level d from the top.
+    size_t hi = n - k;  // every level at or after hi is better than px
+    size_t lo = 0;
+    for (size_t step = 1; step <= hi; step *= 2) {
+      if (!better(data[hi - step].px, px)) {
+        lo = hi - step;
+        break;
+      }
+      hi -= step;
     }
-    pos = static_cast<size_t>(b - data) + (better(b->px, px) ? 0 : 1);
+    pos = static_cast<size_t>(
+        std::partition_point(data + lo, data + hi, [&](const Level& l) { return !better(l.px, px); }) - data);
   }
   const bool found = pos != 0 && data[pos - 1].px == px;
   if (qty == 0) {
