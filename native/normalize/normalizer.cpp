@@ -21,6 +21,7 @@ namespace tickwire::norm {
 namespace {
 
 constexpr size_t kInitialCapacity = 64 * 1024;
+static_assert(static_cast<uint8_t>(SymbolRule::Okx) < 8, "one last-symbol slot per rule");
 // The table is cleared between frames once this full, so a frame always has
 // room for kMaxNewSymbolsPerFrame new symbols.
 constexpr uint32_t kMaxNewSymbolsPerFrame = 4096;
@@ -430,7 +431,7 @@ Normalizer::Normalizer(uint32_t maxFrameBytes)
 void Normalizer::clearSymbols() {
   symbols_.clear();
   rawSymbols_.clear();
-  lastRawBytes_ = 0;
+  for (LastSymbol& l : last_) l.keyBytes = 0;
 }
 
 bool Normalizer::ensureScratch(size_t bytes) {
@@ -541,9 +542,10 @@ Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) 
   if (failed()) return Verdict::Ok;
   const size_t keyBytes = raw.size() + 1;
   // The usual case, the same instrument as the last lookup, without building the cache key.
-  if (keyBytes == lastRawBytes_ && lastRaw_[0] == static_cast<char>(rule) &&
-      std::memcmp(lastRaw_ + 1, raw.data(), raw.size()) == 0 && symbols_.announced(lastId_)) {
-    id = lastId_;
+  LastSymbol& last = last_[static_cast<uint8_t>(rule) & 7];
+  if (keyBytes == last.keyBytes && std::memcmp(last.key + 1, raw.data(), raw.size()) == 0 &&
+      symbols_.announced(last.id)) {
+    id = last.id;
     return Verdict::Ok;
   }
   // The cache key: the rule (venue and market) then the raw text.
@@ -554,8 +556,8 @@ Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) 
   if (cacheable) {
     key[0] = static_cast<char>(rule);
     std::memcpy(key + 1, raw.data(), raw.size());
-    if (keyBytes == lastRawBytes_ && std::memcmp(key, lastRaw_, keyBytes) == 0) {
-      id = lastId_;
+    if (keyBytes == last.keyBytes && std::memcmp(key, last.key, keyBytes) == 0) {
+      id = last.id;
     } else {
       rawId = rawSymbols_.find(std::string_view(key, keyBytes));
       if (rawId != SymbolTable::kNone) id = rawToId_[rawId];
@@ -578,9 +580,9 @@ Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) 
     }
   }
   if (cacheable) {
-    std::memcpy(lastRaw_, key, keyBytes);
-    lastRawBytes_ = keyBytes;
-    lastId_ = id;
+    std::memcpy(last.key, key, keyBytes);
+    last.keyBytes = keyBytes;
+    last.id = id;
   }
   if (symbols_.announced(id)) return Verdict::Ok;
   if (frameAnnounced_.size() >= kMaxNewSymbolsPerFrame) return Verdict::Oversized;

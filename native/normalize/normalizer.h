@@ -201,10 +201,13 @@ class Normalizer {
   // and rawToId_ maps its ids to symbols_ ids; cleared with symbols_.
   SymbolTable rawSymbols_;
   std::unique_ptr<uint32_t[]> rawToId_;
-  // The last symbol looked up: rule byte + raw text, and its id.
-  char lastRaw_[kMaxSymbolBytes] = {};
-  size_t lastRawBytes_ = 0;  // 0: none
-  uint32_t lastId_ = 0;
+  // The last symbol looked up per rule (a frame mix of venues alternates rules).
+  struct LastSymbol {
+    char key[kMaxSymbolBytes] = {};
+    size_t keyBytes = 0;  // 0: none
+    uint32_t id = 0;
+  };
+  LastSymbol last_[8];
   std::vector<uint32_t> frameAnnounced_;
   std::vector<double> bids_, asks_;
   std::vector<PendingBook> frameBooks_;

@@ -11,7 +11,7 @@ double TradeWindow::ret2(const Entry& a, const Entry& b) {
 
 void TradeWindow::add(int64_t ts, double price, double qty, bool sell) {
   if (hasMax_ && ts <= maxTs_ - window_) return;
-  const size_t pos = trades_.insert(Entry{ts, price, qty, sell});
+  const size_t pos = trades_.insert(Entry{ts, price, qty, sell, 0});
   volume_ += qty;
   pv_ += price * qty;
   if (sell) {
@@ -22,11 +22,19 @@ void TradeWindow::add(int64_t ts, double price, double qty, bool sell) {
   const bool hasPrev = pos > 0;
   const bool hasNext = pos + 1 < trades_.size();
   if (hasPrev && hasNext) {
-    rv2_ -= ret2(trades_.at(pos - 1), trades_.at(pos + 1));
+    rv2_ -= trades_.at(pos + 1).r2;  // the pair the new trade splits
     ++removals_;
   }
-  if (hasPrev) rv2_ += ret2(trades_.at(pos - 1), trades_.at(pos));
-  if (hasNext) rv2_ += ret2(trades_.at(pos), trades_.at(pos + 1));
+  if (hasPrev) {
+    Entry& e = trades_.at(pos);
+    e.r2 = ret2(trades_.at(pos - 1), e);
+    rv2_ += e.r2;
+  }
+  if (hasNext) {
+    Entry& next = trades_.at(pos + 1);
+    next.r2 = ret2(trades_.at(pos), next);
+    rv2_ += next.r2;
+  }
   if (!hasMax_ || ts > maxTs_) {
     maxTs_ = ts;
     hasMax_ = true;
@@ -41,7 +49,7 @@ void TradeWindow::add(int64_t ts, double price, double qty, bool sell) {
     } else {
       buy_ -= f.qty;
     }
-    if (trades_.size() > 1) rv2_ -= ret2(f, trades_.at(1));
+    if (trades_.size() > 1) rv2_ -= trades_.at(1).r2;
     trades_.popFront();
     ++removals_;
   }
@@ -63,7 +71,7 @@ void TradeWindow::rebuild() {
     } else {
       buy_ += e.qty;
     }
-    if (i > 0) rv2_ += ret2(trades_.at(i - 1), e);
+    if (i > 0) rv2_ += e.r2;
   }
   removals_ = 0;
 }

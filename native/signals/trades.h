@@ -32,6 +32,9 @@ class TradeWindow {
     double price;
     double qty;
     bool sell;
+    // ret2(previous entry, this one), kept while they are neighbours, so a
+    // pair's squared log return is computed once, not again when it leaves.
+    double r2;
   };
   static double ret2(const Entry& a, const Entry& b);
   void rebuild();
