@@ -199,11 +199,13 @@ async function main(): Promise<number> {
     const first = rows[0]!;
     const last = rows[rows.length - 1]!;
     // Stopped growing: the peak of the last third is no higher than the peak of
-    // the middle third (the first third is warm-up), give or take 5% / 8 MB.
+    // the middle third (the first third is warm-up), give or take 10% / 24 MB:
+    // V8 sizes its heap in steps (heap used swings 16-44 MB at a steady 2,000
+    // frames/s), which moves RSS by up to ~16 MB at once with no leak behind it.
     const third = Math.floor(rss.length / 3);
     const midPeak = Math.max(...rss.slice(third, 2 * third));
     const lastPeak = Math.max(...rss.slice(2 * third));
-    if (third >= 2 && lastPeak > midPeak + Math.max(8, midPeak * 0.05))
+    if (third >= 2 && lastPeak > midPeak + Math.max(24, midPeak * 0.1))
       problems.push(
         `RSS still growing: peak ${midPeak.toFixed(1)} MB in the middle third, ${lastPeak.toFixed(1)} MB in the last`,
       );
