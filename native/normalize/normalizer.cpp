@@ -541,10 +541,10 @@ Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) 
   id = 0;
   if (failed()) return Verdict::Ok;
   const size_t keyBytes = raw.size() + 1;
-  // The usual case, the same instrument as the last lookup, without building the cache key.
+  // The usual case, the same instrument as this rule's last lookup: no cache key to build.
   LastSymbol& last = last_[static_cast<uint8_t>(rule) & 7];
-  if (keyBytes == last.keyBytes && std::memcmp(last.key + 1, raw.data(), raw.size()) == 0 &&
-      symbols_.announced(last.id)) {
+  const bool same = keyBytes == last.keyBytes && std::memcmp(last.key + 1, raw.data(), raw.size()) == 0;
+  if (same && symbols_.announced(last.id)) {
     id = last.id;
     return Verdict::Ok;
   }
@@ -556,7 +556,7 @@ Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) 
   if (cacheable) {
     key[0] = static_cast<char>(rule);
     std::memcpy(key + 1, raw.data(), raw.size());
-    if (keyBytes == last.keyBytes && std::memcmp(key, last.key, keyBytes) == 0) {
+    if (same) {
       id = last.id;
     } else {
       rawId = rawSymbols_.find(std::string_view(key, keyBytes));
