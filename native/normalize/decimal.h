@@ -133,6 +133,42 @@ inline size_t digitRun(const char*& q, const char* end, const char* limit, uint6
   }
 }
 
+#if defined(__SSE4_1__) && defined(__SSSE3__)
+// decimalParts of the n (1..16) bytes at p, whose first 16 bytes are `raw`:
+// at most one non-digit, a '.' with a digit after it; the digits gathered
+// right-aligned without the '.' (pshufb) and converted 16 at a time.
+[[gnu::always_inline]] inline bool simdParts(const char* p, __m128i raw, unsigned n, uint64_t& mantissa,
+                                             uint32_t& fraction) {
+  const __m128i t = _mm_sub_epi8(raw, _mm_set1_epi8('0'));
+  const unsigned digitBits =
+      static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t)));
+  const unsigned other = ~digitBits & ((1u << n) - 1);
+  unsigned dot = 16, count = n;
+  if (other != 0) {
+    dot = static_cast<unsigned>(__builtin_ctz(other));
+    if ((other & (other - 1)) != 0 || p[dot] != '.' || dot + 1 >= n) return false;
+    count = n - 1;
+  }
+  const __m128i index = _mm_sub_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                     _mm_set1_epi8(static_cast<char>(16 - count)));
+  const __m128i lead = _mm_cmpgt_epi8(_mm_setzero_si128(), index);  // leading zeros
+  const __m128i afterDot = _mm_cmpgt_epi8(index, _mm_set1_epi8(static_cast<char>(dot - 1)));
+  const __m128i shuffle = _mm_or_si128(_mm_sub_epi8(index, afterDot), lead);
+  const __m128i digits = _mm_shuffle_epi8(t, shuffle);
+  const __m128i pairs =
+      _mm_maddubs_epi16(digits, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
+  const __m128i quads = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+  const __m128i packed = _mm_packus_epi32(quads, quads);
+  const __m128i eights = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+  const uint64_t m = static_cast<uint64_t>(static_cast<uint32_t>(_mm_cvtsi128_si32(eights))) * 100000000 +
+                     static_cast<uint32_t>(_mm_extract_epi32(eights, 1));
+  if (m > (uint64_t{1} << 53)) return false;
+  mantissa = m;
+  fraction = dot == 16 ? 0 : n - 1 - dot;
+  return true;
+}
+#endif
+
 // Unsigned digits[.digits] or .digits in [p, end) with at most 19 digits and
 // mantissa m <= 2^53: the digits as an integer and the count after the '.',
 // so the value is m / 10^frac exactly. False leaves the text to the general
@@ -145,37 +181,8 @@ inline bool decimalParts(const char* p, const char* end, uint64_t& mantissa, uin
   if (limit == nullptr || limit < end) limit = end;
 #if defined(__SSE4_1__) && defined(__SSSE3__)
   if (n <= 16 && limit - p >= 16) {
-    // Text of up to 16 bytes, branch-free: one 16-byte load; at most one
-    // non-digit, a '.' with a digit after it; the digits gathered right-aligned
-    // without the '.' (pshufb) and converted 16 at a time.
-    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i t = _mm_sub_epi8(raw, _mm_set1_epi8('0'));
-    const unsigned digitBits =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t)));
-    const unsigned other = ~digitBits & ((1u << n) - 1);
-    unsigned dot = 16, count = static_cast<unsigned>(n);
-    if (other != 0) {
-      dot = static_cast<unsigned>(__builtin_ctz(other));
-      if ((other & (other - 1)) != 0 || p[dot] != '.' || dot + 1 >= n) return false;
-      count = static_cast<unsigned>(n) - 1;
-    }
-    const __m128i index = _mm_sub_epi8(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                       _mm_set1_epi8(static_cast<char>(16 - count)));
-    const __m128i lead = _mm_cmpgt_epi8(_mm_setzero_si128(), index);  // leading zeros
-    const __m128i afterDot = _mm_cmpgt_epi8(index, _mm_set1_epi8(static_cast<char>(dot - 1)));
-    const __m128i shuffle = _mm_or_si128(_mm_sub_epi8(index, afterDot), lead);
-    const __m128i digits = _mm_shuffle_epi8(t, shuffle);
-    const __m128i pairs =
-        _mm_maddubs_epi16(digits, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
-    const __m128i quads = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
-    const __m128i packed = _mm_packus_epi32(quads, quads);
-    const __m128i eights = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
-    const uint64_t m = static_cast<uint64_t>(static_cast<uint32_t>(_mm_cvtsi128_si32(eights))) * 100000000 +
-                       static_cast<uint32_t>(_mm_extract_epi32(eights, 1));
-    if (m > (uint64_t{1} << 53)) return false;
-    mantissa = m;
-    fraction = dot == 16 ? 0 : static_cast<uint32_t>(n) - 1 - dot;
-    return true;
+    return simdParts(p, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), static_cast<unsigned>(n), mantissa,
+                     fraction);
   }
 #endif
   uint64_t m = 0;

@@ -18,7 +18,9 @@
 #include <cstring>
 #include <string_view>
 
-#if defined(__SSE2__)
+#if defined(__SSE4_1__) && defined(__SSSE3__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -27,6 +29,26 @@
 
 namespace tickwire::norm::scan {
 
+// The general path's conversions of number tokens, for the values it would
+// accept (false: let the general path decide). `limit` bounds what may be
+// read past the token (the end of the frame).
+// integerValue / idText / plainDigits: plain digits (at most 15), exact.
+inline bool plainToken(std::string_view token, const char* limit, int64_t& out) {
+  const size_t n = token.size();
+  if (n == 0 || n > 15) return false;
+  const char* p = token.data();
+  if (n <= 8) {
+    const uint64_t w = detail::load8(p, limit);
+    if (detail::leadingDigits(w) < n) return false;
+    out = static_cast<int64_t>(detail::digitsValue(w, static_cast<unsigned>(n)));
+    return true;
+  }
+  const uint64_t hi = detail::load8(p, limit), lo = detail::load8(p + n - 8, limit);
+  if (detail::leadingDigits(hi) < n - 8 || detail::leadingDigits(lo) < 8) return false;
+  out = static_cast<int64_t>(detail::digitsValue(hi, static_cast<unsigned>(n - 8)) * 100000000 +
+                             detail::digitsValue(lo, 8));
+  return true;
+}
 // A cursor over [p, end). Every read is bounds-checked: the frame sits in the
 // input ring with no padding after it.
 struct Cursor {
@@ -129,6 +151,93 @@ struct Cursor {
     return true;
   }
 
+  // The common forms of hot fields, read in one step where the generic
+  // str()/num() and a conversion would take several; false (cursor unmoved)
+  // means "not this form", not "invalid": the caller then takes the generic way.
+
+  // A plain non-negative integer token: 1 to 15 digits, no leading zero, not
+  // followed by a fraction or exponent (ids, millisecond times).
+  [[gnu::always_inline]] bool plainInt(std::string_view& token, int64_t& value) {
+    if (end - p < 16) return false;
+    uint64_t hi, lo;
+    std::memcpy(&hi, p, 8);
+    std::memcpy(&lo, p + 8, 8);
+    unsigned n = detail::leadingDigits(hi);
+    if (n == 8) n += detail::leadingDigits(lo);
+    if (n == 0 || n > 15 || (p[0] == '0' && n > 1) || p[n] == '.' || p[n] == 'e' || p[n] == 'E') return false;
+    value = static_cast<int64_t>(n <= 8 ? detail::digitsValue(hi, n)
+                                        : detail::digitsValue(hi, 8) * detail::kPow10Int[n - 8] +
+                                              detail::digitsValue(lo, n - 8));
+    token = std::string_view(p, n);
+    p += n;
+    return true;
+  }
+
+  // Any number token; `plain` when it is a plainToken (below), with its value.
+  [[gnu::always_inline]] bool intToken(std::string_view& token, int64_t& value, bool& plain) {
+    if (plainInt(token, value)) {
+      plain = true;
+      return true;
+    }
+    return intTokenSlow(token, value, plain);
+  }
+  [[gnu::noinline]] bool intTokenSlow(std::string_view& token, int64_t& value, bool& plain) {
+    if (!num(token)) return false;
+    plain = plainToken(token, end, value);
+    return true;
+  }
+
+  // A decimal string of at most 16 characters in decimalParts' form
+  // ("16578.50", "100"): value = mantissa / 10^fraction exactly.
+  [[gnu::always_inline]] bool quotedDecimal(uint64_t& mantissa, uint32_t& fraction) {
+#if defined(__SSE4_1__) && defined(__SSSE3__)
+    if (end - p < 17 || *p != '"') return false;
+    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+    const auto quotes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(raw, _mm_set1_epi8('"'))));
+    if (quotes == 0) return false;
+    const auto n = static_cast<unsigned>(__builtin_ctz(quotes));
+    if (n == 0 || !detail::simdParts(p + 1, raw, n, mantissa, fraction)) return false;
+    p += n + 2;
+    return true;
+#else
+    (void)mantissa, (void)fraction;
+    return false;
+#endif
+  }
+
+  // A price or size string as the general path reads it (parseDecimal Ok, not negative).
+  // (The common form inline at every call site, anything else out of line.)
+  [[gnu::always_inline]] bool decimalString(double& out) {
+    uint64_t m;
+    uint32_t frac;
+    if (quotedDecimal(m, frac)) {
+      out = static_cast<double>(m) / detail::kPow10Double[frac];
+      return true;
+    }
+    return decimalStringSlow(out);
+  }
+  [[gnu::noinline]] bool decimalStringSlow(double& out) {
+    std::string_view text;
+    return str(text) && parseDecimal(text, false, out, end) == NumStatus::Ok;
+  }
+
+  // A book level's price or size string (parseLevelDecimal Ok).
+  [[gnu::always_inline]] bool levelString(double& out, Fixed& fixed) {
+    uint64_t m;
+    uint32_t frac;
+    if (quotedDecimal(m, frac)) {
+      out = static_cast<double>(m) / detail::kPow10Double[frac];
+      fixed.mantissa = static_cast<int64_t>(m);
+      fixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(frac));
+      return true;
+    }
+    return levelStringSlow(out, fixed);
+  }
+  [[gnu::noinline]] bool levelStringSlow(double& out, Fixed& fixed) {
+    std::string_view text;
+    return str(text) && parseLevelDecimal(text, out, fixed, end) == NumStatus::Ok;
+  }
+
   // Any string, number, true, false or null (containers are not skipped here).
   bool scalar() {
     if (p >= end) return false;
@@ -193,31 +302,17 @@ inline bool keyIs(std::string_view k, uint64_t word, std::string_view want) {
          (want.size() <= 8 || std::memcmp(k.data() + 8, want.data() + 8, want.size() - 8) == 0);
 }
 
-// The general path's conversions of number tokens, for the values it would
-// accept (false: let the general path decide). `limit` bounds what may be
-// read past the token (the end of the frame).
-// integerValue / idText / plainDigits: plain digits (at most 15), exact.
-inline bool plainToken(std::string_view token, const char* limit, int64_t& out) {
-  const size_t n = token.size();
-  if (n == 0 || n > 15) return false;
-  const char* p = token.data();
-  if (n <= 8) {
-    const uint64_t w = detail::load8(p, limit);
-    if (detail::leadingDigits(w) < n) return false;
-    out = static_cast<int64_t>(detail::digitsValue(w, static_cast<unsigned>(n)));
-    return true;
-  }
-  const uint64_t hi = detail::load8(p, limit), lo = detail::load8(p + n - 8, limit);
-  if (detail::leadingDigits(hi) < n - 8 || detail::leadingDigits(lo) < 8) return false;
-  out = static_cast<int64_t>(detail::digitsValue(hi, static_cast<unsigned>(n - 8)) * 100000000 +
-                             detail::digitsValue(lo, 8));
-  return true;
-}
 // msValue: plain digits (at most 15) of milliseconds -> µs.
 inline bool msToken(std::string_view token, const char* limit, int64_t& us) {
   int64_t v;
   if (!plainToken(token, limit, v) || v > 9007199254740991LL / 1000) return false;
   us = v * 1000;
+  return true;
+}
+// msToken of a value intToken read: plain and in range.
+inline bool msValue(int64_t ms, bool plain, int64_t& us) {
+  if (!plain || ms > 9007199254740991LL / 1000) return false;
+  us = ms * 1000;
   return true;
 }
 // A price or size string the general path accepts (parseDecimal Ok, not negative).

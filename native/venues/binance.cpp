@@ -1,6 +1,8 @@
 // Binance spot (`binance`) and USD-M futures (`binance-futures`): the venue
 // code decides the futures-only rules (bookTicker `T`, depth `pu`,
 // markPriceUpdate, -PERP symbols).
+#include <cstring>
+
 #include "normalize/fields.h"
 #include "normalize/scan.h"
 #include "venues/venues.h"
@@ -132,13 +134,17 @@ Verdict binance(Normalizer& n, JVal doc) {
 
 namespace {
 
-// The fields of one flat event object that the general path reads. A key read
-// here that appears twice, or any key the dispatch looks at (result, id, rest,
-// stream, data), sends the frame to the general path.
+// The fields of one flat event object that the general path reads, converted
+// as they are read. A key read here that appears twice, any key the dispatch
+// looks at (result, id, rest, stream, data), or a price or size the general
+// path would reject sends the frame to the general path.
 struct FlatEvent {
-  std::string_view e, s, p, q, b, bq, a, aq;  // bq = "B", aq = "A"
-  std::string_view tradeId, aggId;            // t, and a when it is a number
-  std::string_view tToken;                    // T
+  std::string_view e, s;
+  double p, q, b, bq, a, aq;        // bq = "B", aq = "A"
+  std::string_view tradeId, aggId;  // t, and a when it is a number
+  std::string_view tToken;          // T
+  int64_t tradeIdValue, aggIdValue, tMs;
+  bool tradeIdPlain, aggIdPlain, tPlain;
   bool hasE = false, hasS = false, hasP = false, hasQ = false, hasB = false, hasBq = false, hasA = false, hasAq = false,
        hasU = false, hasT = false, hasTradeId = false, hasM = false;
   bool aIsNumber = false;  // "a" is an aggTrade id (number) rather than an ask (string)
@@ -163,24 +169,24 @@ bool scanEvent(scan::Cursor& c, FlatEvent& ev) {
       case 's':
         return once(ev.hasS) && c.str(ev.s);
       case 'p':
-        return once(ev.hasP) && c.str(ev.p);
+        return once(ev.hasP) && c.decimalString(ev.p);
       case 'q':
-        return once(ev.hasQ) && c.str(ev.q);
+        return once(ev.hasQ) && c.decimalString(ev.q);
       case 'b':
-        return once(ev.hasB) && c.str(ev.b);
+        return once(ev.hasB) && c.decimalString(ev.b);
       case 'B':
-        return once(ev.hasBq) && c.str(ev.bq);
+        return once(ev.hasBq) && c.decimalString(ev.bq);
       case 'A':
-        return once(ev.hasAq) && c.str(ev.aq);
+        return once(ev.hasAq) && c.decimalString(ev.aq);
       case 'a':
         if (!once(ev.hasA)) return false;
-        if (c.peek('"')) return c.str(ev.a);
+        if (c.peek('"')) return c.decimalString(ev.a);
         ev.aIsNumber = true;
-        return c.num(ev.aggId);
+        return c.intToken(ev.aggId, ev.aggIdValue, ev.aggIdPlain);
       case 't':
-        return once(ev.hasTradeId) && c.num(ev.tradeId);
+        return once(ev.hasTradeId) && c.intToken(ev.tradeId, ev.tradeIdValue, ev.tradeIdPlain);
       case 'T':
-        return once(ev.hasT) && c.num(ev.tToken);
+        return once(ev.hasT) && c.intToken(ev.tToken, ev.tMs, ev.tPlain);
       case 'm':
         return once(ev.hasM) && c.boolean(ev.m);
       case 'u':
@@ -192,6 +198,81 @@ bool scanEvent(scan::Cursor& c, FlatEvent& ev) {
   });
 }
 
+// One member of a flat event whose key is the letter K, as scanEvent reads
+// it; Lead is the byte before its key ('{' or ',').
+template <char Lead, char K>
+[[gnu::always_inline]] inline bool member(scan::Cursor& c, FlatEvent& ev) {
+  // `Lead"K":` as one 4-byte compare and one byte.
+  constexpr uint32_t head =
+      static_cast<uint8_t>(Lead) | uint32_t{'"'} << 8 | uint32_t{static_cast<uint8_t>(K)} << 16 | uint32_t{'"'} << 24;
+  uint32_t word;
+  if (c.end - c.p < 5) return false;
+  std::memcpy(&word, c.p, 4);
+  if (word != head || c.p[4] != ':') return false;
+  c.p += 5;
+  std::string_view ignored;
+  int64_t ignoredValue;
+  bool ignoredPlain;
+  if constexpr (K == 'e') return ev.hasE = true, c.str(ev.e);
+  if constexpr (K == 's') return ev.hasS = true, c.str(ev.s);
+  if constexpr (K == 'p') return ev.hasP = true, c.decimalString(ev.p);
+  if constexpr (K == 'q') return ev.hasQ = true, c.decimalString(ev.q);
+  if constexpr (K == 'b') return ev.hasB = true, c.decimalString(ev.b);
+  if constexpr (K == 'B') return ev.hasBq = true, c.decimalString(ev.bq);
+  if constexpr (K == 'a') {
+    ev.hasA = true;
+    if (c.peek('"')) return c.decimalString(ev.a);
+    ev.aIsNumber = true;
+    return c.intToken(ev.aggId, ev.aggIdValue, ev.aggIdPlain);
+  }
+  if constexpr (K == 'A') return ev.hasAq = true, c.decimalString(ev.aq);
+  if constexpr (K == 't') return ev.hasTradeId = true, c.intToken(ev.tradeId, ev.tradeIdValue, ev.tradeIdPlain);
+  if constexpr (K == 'T') return ev.hasT = true, c.intToken(ev.tToken, ev.tMs, ev.tPlain);
+  if constexpr (K == 'm') return ev.hasM = true, c.boolean(ev.m);
+  if constexpr (K == 'u') ev.hasU = true;
+  if constexpr (K == 'E' || K == 'f' || K == 'l' || K == 'u') return c.intToken(ignored, ignoredValue, ignoredPlain);
+  return c.scalar();
+}
+
+// An event whose keys are exactly Ks, in this order: straight-line code, no
+// key dispatch. Binance prints each stream's keys in a fixed order, so the
+// layouts below cover what it sends; any other frame fails here (the event
+// is then scanned again by scanEvent).
+template <char First, char... Rest>
+bool layout(scan::Cursor& c, FlatEvent& ev) {
+  return member<'{', First>(c, ev) && (member<',', Rest>(c, ev) && ...) && c.eat('}');
+}
+
+// The event at c in one of Binance's layouts, else by scanEvent.
+bool scanKnownEvent(scan::Cursor& c, FlatEvent& ev) {
+  const scan::Cursor start = c;
+  const auto retry = [&](bool ok) {
+    if (!ok) {
+      c = start;
+      ev = FlatEvent{};
+    }
+    return ok;
+  };
+  if (c.lit("{\"e\":\"trade\",")) {
+    c = start;
+    if (retry(layout<'e', 'E', 's', 't', 'p', 'q', 'T', 'm', 'M'>(c, ev))) return true;  // spot
+    if (retry(layout<'e', 'E', 'T', 's', 't', 'p', 'q', 'X', 'm'>(c, ev))) return true;  // futures
+    if (retry(layout<'e', 'E', 'T', 's', 't', 'p', 'q', 'm'>(c, ev))) return true;       // futures, before X
+  } else if (c.lit("{\"e\":\"aggTrade\",")) {
+    c = start;
+    if (retry(layout<'e', 'E', 's', 'a', 'p', 'q', 'f', 'l', 'T', 'm', 'M'>(c, ev))) return true;  // spot
+    if (retry(layout<'e', 'E', 'a', 's', 'p', 'q', 'f', 'l', 'T', 'm'>(c, ev))) return true;       // futures
+  } else if (c.lit("{\"u\":")) {
+    c = start;
+    if (retry(layout<'u', 's', 'b', 'B', 'a', 'A'>(c, ev))) return true;  // spot bookTicker
+  } else if (c.lit("{\"e\":\"bookTicker\",")) {
+    c = start;
+    if (retry(layout<'e', 'u', 's', 'b', 'B', 'a', 'A', 'T', 'E'>(c, ev))) return true;  // futures bookTicker
+  }
+  c = start;
+  return scanEvent(c, ev);
+}
+
 }  // namespace
 
 bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
@@ -201,8 +282,8 @@ bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdic
     // Combined stream: exactly {"stream":"<name>","data":{…}}.
     c.p -= 1;
     std::string_view stream;
-    if (!c.str(stream) || !c.lit(",\"data\":") || !scanEvent(c, ev) || !c.eat('}')) return false;
-  } else if (!scanEvent(c, ev)) {
+    if (!c.str(stream) || !c.lit(",\"data\":") || !scanKnownEvent(c, ev) || !c.eat('}')) return false;
+  } else if (!scanKnownEvent(c, ev)) {
     return false;
   }
   if (!c.atEnd()) return false;
@@ -214,30 +295,24 @@ bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdic
     // trade: the id is t (a number here); aggTrade: a (a number here), or none (2019 captures).
     if (aggregate ? ev.hasA && !ev.aIsNumber : !ev.hasTradeId) return false;
     if (!ev.hasP || !ev.hasQ || !ev.hasM || !ev.hasT) return false;
-    double price, size;
-    int64_t ts, idValue;
-    if (!scan::decimal(ev.p, c.end, price) || !scan::decimal(ev.q, c.end, size) || !scan::msToken(ev.tToken, c.end, ts))
-      return false;
-    const std::string_view id = aggregate ? ev.aggId : ev.tradeId;  // aggId is empty without `a`
-    if (!id.empty() && !scan::plainToken(id, c.end, idValue)) return false;
+    int64_t ts;
+    if (!scan::msValue(ev.tMs, ev.tPlain, ts)) return false;
+    // aggId is empty without `a`.
+    const std::string_view id = aggregate ? ev.aggId : ev.tradeId;
+    if (!id.empty() && !(aggregate ? ev.aggIdPlain : ev.tradeIdPlain)) return false;
     uint32_t sym = 0;
     verdict = n.symbol(rule, ev.s, sym);
-    if (verdict == Verdict::Ok) verdict = n.emitTrade(sym, ts, price, size, ev.m, id);
+    if (verdict == Verdict::Ok) verdict = n.emitTrade(sym, ts, ev.p, ev.q, ev.m, id);
     return true;
   }
   // bookTicker: spot sends no `e` (then u, s, b, B, a, A must all be there), futures e:"bookTicker" with T.
   const bool ticker = ev.hasE ? ev.e == "bookTicker" : ev.hasU;
   if (!ticker || !ev.hasB || !ev.hasBq || !ev.hasA || ev.aIsNumber || !ev.hasAq) return false;
-  double bp, bq, ap, aq;
-  if (!scan::decimal(ev.b, c.end, bp) || !scan::decimal(ev.bq, c.end, bq) || !scan::decimal(ev.a, c.end, ap) ||
-      !scan::decimal(ev.aq, c.end, aq)) {
-    return false;
-  }
   int64_t ts = records::kNullTs;
-  if (futures && (!ev.hasT || !scan::msToken(ev.tToken, c.end, ts))) return false;
+  if (futures && (!ev.hasT || !scan::msValue(ev.tMs, ev.tPlain, ts))) return false;
   uint32_t sym = 0;
   verdict = n.symbol(rule, ev.s, sym);
-  if (verdict == Verdict::Ok) verdict = n.emitBbo(sym, ts, bp, bq, ap, aq);
+  if (verdict == Verdict::Ok) verdict = n.emitBbo(sym, ts, ev.b, ev.bq, ev.a, ev.aq);
   return true;
 }
 

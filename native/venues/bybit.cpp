@@ -1,5 +1,7 @@
 // Bybit v5 public (`bybit`). Spot and linear send the same `BTCUSDT`: the
 // connection's market (input record flags), not the frame, decides -PERP.
+#include <new>
+
 #include "normalize/fields.h"
 #include "normalize/scan.h"
 #include "venues/venues.h"
@@ -138,12 +140,9 @@ namespace {
 // takes more), each a decimal the general path accepts.
 bool scanLevels(scan::Cursor& c, Normalizer& n, bool bid) {
   return scan::array(c, [&]() -> bool {
-    std::string_view pxText, qtyText;
-    if (!c.eat('[') || !c.str(pxText) || !c.eat(',') || !c.str(qtyText) || !c.eat(']')) return false;
     double px, qty;
     Fixed pxFixed, qtyFixed;
-    if (parseLevelDecimal(pxText, px, pxFixed, c.end) != NumStatus::Ok ||
-        parseLevelDecimal(qtyText, qty, qtyFixed, c.end) != NumStatus::Ok) {
+    if (!c.eat('[') || !c.levelString(px, pxFixed) || !c.eat(',') || !c.levelString(qty, qtyFixed) || !c.eat(']')) {
       return false;
     }
     n.pushLevel(bid, px, qty, pxFixed, qtyFixed);
@@ -161,6 +160,12 @@ struct TradeFields {
   bool iIsString = false;
 };
 constexpr size_t kMaxScannedTrades = 16;
+// Room for a frame's trades, constructed one by one as they are scanned: a
+// plain array would zero all 16 (~1.6 KB) for every frame, books included.
+union TradeSlots {
+  TradeSlots() {}
+  TradeFields at[kMaxScannedTrades];
+};
 
 auto once = [](bool& seen) {
   if (seen) return false;
@@ -202,7 +207,8 @@ bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict)
   bool hasTopic = false, hasType = false, hasTs = false, hasCts = false, hasData = false;
   enum { kNone, kBook, kTrades } kind = kNone;
   BookData book;
-  TradeFields trades[kMaxScannedTrades];
+  TradeSlots slots;
+  TradeFields* const trades = slots.at;
   size_t tradeCount = 0;
   const bool scanned = scan::object(c, [&](std::string_view k, uint64_t word) -> bool {
     if (scan::keyIs(k, word, "topic")) return once(hasTopic) && c.str(topic);
@@ -231,8 +237,10 @@ bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict)
     }
     if (topic.starts_with("publicTrade.")) {
       kind = kTrades;
-      return scan::array(
-          c, [&]() -> bool { return tradeCount < kMaxScannedTrades && scanTrade(c, trades[tradeCount++]); });
+      return scan::array(c, [&]() -> bool {
+        if (tradeCount == kMaxScannedTrades) return false;
+        return scanTrade(c, *new (&trades[tradeCount++]) TradeFields{});
+      });
     }
     return false;
   });

@@ -1,0 +1,189 @@
+// The native normalizers read their venues' hottest frames by shortcuts
+// (native/normalize/scan.h: fixed key layouts, 16-byte decimal and integer
+// reads) that hand anything unusual to the general path. These properties aim
+// at the shortcuts' edges — numbers at and past 16 characters, near the end of
+// the frame, leading zeros, fractions and exponents where integers belong,
+// keys out of Binance's order, missing or repeated — and require every frame
+// to give exactly what the TS reference gives.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { CanonicalEvent, Market, VenueId } from '../../src/events';
+import { normalizeFrames } from '../../src/engine/normalize';
+import { ReferenceNormalizer } from '../../src/reference/index';
+
+const RECV_TS = 1_700_000_000_123_456;
+const utf8 = new TextEncoder();
+const reference = new ReferenceNormalizer();
+
+function agree(venue: VenueId, raw: string, market?: Market): void {
+  const native: CanonicalEvent[] = normalizeFrames([{ venue, raw, recvTs: RECV_TS, market }]);
+  assert.deepStrictEqual(native, reference.normalize(venue, utf8.encode(raw), RECV_TS, market), raw);
+}
+
+const digits = (min: number, max: number) =>
+  fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max }).map((d) => d.join(''));
+
+// Decimal text around the 16-character fast path: plain, fractional, long,
+// and the forms the fast path must hand over (exponent, sign, stray bytes).
+const decimalText = fc.oneof(
+  { weight: 4, arbitrary: fc.tuple(digits(1, 10), digits(0, 10)).map(([i, f]) => (f ? `${i}.${f}` : i)) },
+  { weight: 2, arbitrary: fc.tuple(digits(1, 12), digits(1, 12)).map(([i, f]) => `${i}.${f}`) },
+  { weight: 1, arbitrary: digits(0, 22) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('', '.', '.5', '5.', '1e5', '1E-3', '-1', '+1', ' 1', '1 ', '0x10', 'NaN', '1.2.3'),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(digits(1, 8), fc.constantFrom('e', 'E', '-', '"', '\\\\', 'x')).map(([d, c]) => d + c),
+  },
+);
+
+// A JSON number token where venues put integers (ids, times, sequences).
+const intToken = fc.oneof(
+  { weight: 4, arbitrary: fc.bigInt(0n, 10n ** 16n).map(String) },
+  { weight: 1, arbitrary: digits(1, 20) }, // leading zeros: not JSON
+  { weight: 1, arbitrary: fc.constantFrom('0', '-5', '1.5', '1e3', '9007199254740993', '"12"', 'null', 'true') },
+);
+
+const bool = fc.constantFrom('true', 'false', '1', 'null');
+
+type Member = [key: string, value: string];
+
+// The members in Binance's order, or with a change that leaves the layout.
+function arrange(members: Member[], change: number): Member[] {
+  const out = [...members];
+  const i = change % out.length;
+  switch (Math.floor(change / out.length) % 5) {
+    case 0:
+    case 1:
+      return out; // as Binance sends it (most runs)
+    case 2: {
+      const j = (i + 1) % out.length;
+      [out[i], out[j]] = [out[j]!, out[i]!];
+      return out;
+    }
+    case 3:
+      out.splice(i, 1);
+      return out;
+    default:
+      out.splice(i, 0, out[i]!);
+      return out;
+  }
+}
+
+const object = (members: Member[]): string => `{${members.map(([k, v]) => `"${k}":${v}`).join(',')}}`;
+const quoted = (s: string): string => `"${s}"`;
+
+describe('native fast paths agree with the TS reference', () => {
+  it('Binance trades, aggTrades and bookTickers in every layout the fast path knows, and near misses', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('spot-trade', 'futures-trade', 'spot-agg', 'futures-agg', 'spot-ticker', 'futures-ticker'),
+        fc.record({ p: decimalText, q: decimalText, b: decimalText, a: decimalText }),
+        fc.record({ id: intToken, time: intToken, other: intToken }),
+        fc.record({
+          m: bool,
+          combined: fc.boolean(),
+          change: fc.nat(1000),
+          symbol: fc.constantFrom('BNBBTC', 'BTCUSDT'),
+        }),
+        (layout, dec, ints, opts) => {
+          const s = quoted(opts.symbol);
+          const byLayout: Record<string, Member[]> = {
+            'spot-trade': [
+              ['e', '"trade"'],
+              ['E', ints.other],
+              ['s', s],
+              ['t', ints.id],
+              ['p', quoted(dec.p)],
+              ['q', quoted(dec.q)],
+              ['T', ints.time],
+              ['m', opts.m],
+              ['M', 'true'],
+            ],
+            'futures-trade': [
+              ['e', '"trade"'],
+              ['E', ints.other],
+              ['T', ints.time],
+              ['s', s],
+              ['t', ints.id],
+              ['p', quoted(dec.p)],
+              ['q', quoted(dec.q)],
+              ['X', '"MARKET"'],
+              ['m', opts.m],
+            ],
+            'spot-agg': [
+              ['e', '"aggTrade"'],
+              ['E', ints.other],
+              ['s', s],
+              ['a', ints.id],
+              ['p', quoted(dec.p)],
+              ['q', quoted(dec.q)],
+              ['f', '100'],
+              ['l', '105'],
+              ['T', ints.time],
+              ['m', opts.m],
+              ['M', 'true'],
+            ],
+            'futures-agg': [
+              ['e', '"aggTrade"'],
+              ['E', ints.other],
+              ['a', ints.id],
+              ['s', s],
+              ['p', quoted(dec.p)],
+              ['q', quoted(dec.q)],
+              ['f', '100'],
+              ['l', '105'],
+              ['T', ints.time],
+              ['m', opts.m],
+            ],
+            'spot-ticker': [
+              ['u', ints.other],
+              ['s', s],
+              ['b', quoted(dec.b)],
+              ['B', quoted(dec.q)],
+              ['a', quoted(dec.a)],
+              ['A', quoted(dec.p)],
+            ],
+            'futures-ticker': [
+              ['e', '"bookTicker"'],
+              ['u', ints.other],
+              ['s', s],
+              ['b', quoted(dec.b)],
+              ['B', quoted(dec.q)],
+              ['a', quoted(dec.a)],
+              ['A', quoted(dec.p)],
+              ['T', ints.time],
+              ['E', ints.id],
+            ],
+          };
+          const event = object(arrange(byLayout[layout]!, opts.change));
+          const raw = opts.combined ? `{"stream":"x@trade","data":${event}}` : event;
+          agree(layout.startsWith('futures') ? 'binance-futures' : 'binance', raw);
+        },
+      ),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('Bybit order book levels and trades', () => {
+    const level = fc.tuple(decimalText, decimalText).map(([px, qty]) => `[${quoted(px)},${quoted(qty)}]`);
+    fc.assert(
+      fc.property(
+        fc.array(level, { maxLength: 6 }),
+        fc.array(level, { maxLength: 6 }),
+        fc.record({ u: intToken, ts: intToken, p: decimalText, v: decimalText, id: intToken }),
+        fc.boolean(),
+        (bids, asks, f, trade) => {
+          const raw = trade
+            ? `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1700000000000,"data":[{"T":${f.ts},"s":"BTCUSDT","S":"Buy","v":${quoted(f.v)},"p":${quoted(f.p)},"L":"PlusTick","i":${f.id},"BT":false}]}`
+            : `{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":${f.ts},"data":{"s":"BTCUSDT","b":[${bids.join(',')}],"a":[${asks.join(',')}],"u":${f.u},"seq":7},"cts":${f.ts}}`;
+          agree('bybit', raw, 'perp');
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
