@@ -158,19 +158,32 @@ struct Cursor {
   // A plain non-negative integer token: 1 to 15 digits, no leading zero, not
   // followed by a fraction or exponent (ids, millisecond times).
   [[gnu::always_inline]] bool plainInt(std::string_view& token, int64_t& value) {
-    if (end - p < 16) return false;
+    if (end - p < 16) return plainIntAtEnd(token, value);
+    return plainIntIn(p, token, value);
+  }
+  // plainInt with the 16 bytes from p at `bytes` (p itself, or a zero-padded copy).
+  [[gnu::always_inline]] bool plainIntIn(const char* bytes, std::string_view& token, int64_t& value) {
     uint64_t hi, lo;
-    std::memcpy(&hi, p, 8);
-    std::memcpy(&lo, p + 8, 8);
+    std::memcpy(&hi, bytes, 8);
+    std::memcpy(&lo, bytes + 8, 8);
     unsigned n = detail::leadingDigits(hi);
     if (n == 8) n += detail::leadingDigits(lo);
-    if (n == 0 || n > 15 || (p[0] == '0' && n > 1) || p[n] == '.' || p[n] == 'e' || p[n] == 'E') return false;
+    if (n == 0 || n > 15) return false;
+    const char next = bytes[n];
+    if ((bytes[0] == '0' && n > 1) || next == '.' || next == 'e' || next == 'E') return false;
     value = static_cast<int64_t>(n <= 8 ? detail::digitsValue(hi, n)
                                         : detail::digitsValue(hi, 8) * detail::kPow10Int[n - 8] +
                                               detail::digitsValue(lo, n - 8));
     token = std::string_view(p, n);
     p += n;
     return true;
+  }
+  // The last value of a frame ("cts":1786310819052}) has fewer than 16 bytes
+  // after it, and nothing past the frame may be read: a zero-padded copy.
+  [[gnu::noinline]] bool plainIntAtEnd(std::string_view& token, int64_t& value) {
+    char copy[17] = {};
+    std::memcpy(copy, p, static_cast<size_t>(end - p));
+    return plainIntIn(copy, token, value);
   }
 
   // Any number token; `plain` when it is a plainToken (below), with its value.
@@ -191,19 +204,34 @@ struct Cursor {
   // ("16578.50", "100"): value = mantissa / 10^fraction exactly.
   [[gnu::always_inline]] bool quotedDecimal(uint64_t& mantissa, uint32_t& fraction) {
 #if defined(__SSE4_1__) && defined(__SSSE3__)
-    if (end - p < 17 || *p != '"') return false;
-    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+    if (end - p < 17 || *p != '"') return quotedDecimalAtEnd(mantissa, fraction);
+    return quotedDecimalIn(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1)), mantissa, fraction);
+#else
+    (void)mantissa, (void)fraction;
+    return false;
+#endif
+  }
+
+#if defined(__SSE4_1__) && defined(__SSSE3__)
+  // quotedDecimal with the 16 bytes after the opening quote in `raw` (bytes
+  // past the frame's end, if any, are zeros: no quote, no digit).
+  [[gnu::always_inline]] bool quotedDecimalIn(__m128i raw, uint64_t& mantissa, uint32_t& fraction) {
     const auto quotes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(raw, _mm_set1_epi8('"'))));
     if (quotes == 0) return false;
     const auto n = static_cast<unsigned>(__builtin_ctz(quotes));
     if (n == 0 || !detail::simdParts(p + 1, raw, n, mantissa, fraction)) return false;
     p += n + 2;
     return true;
-#else
-    (void)mantissa, (void)fraction;
-    return false;
-#endif
   }
+  // The last value of a frame (a bookTicker's "A":"2.0"}) has fewer than 16
+  // bytes after it, and nothing past the frame may be read: a zero-padded copy.
+  [[gnu::noinline]] bool quotedDecimalAtEnd(uint64_t& mantissa, uint32_t& fraction) {
+    if (end - p < 2 || *p != '"') return false;
+    alignas(16) char copy[16] = {};
+    std::memcpy(copy, p + 1, static_cast<size_t>(end - p - 1));
+    return quotedDecimalIn(_mm_load_si128(reinterpret_cast<const __m128i*>(copy)), mantissa, fraction);
+  }
+#endif
 
   // A price or size string as the general path reads it (parseDecimal Ok, not negative).
   // (The common form inline at every call site, anything else out of line.)

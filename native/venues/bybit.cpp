@@ -152,12 +152,16 @@ bool scanLevels(scan::Cursor& c, Normalizer& n, bool bid) {
 
 struct BookData {
   std::string_view s, u;
-  bool hasS = false, hasB = false, hasA = false, hasU = false;
+  int64_t uValue = 0;
+  bool hasS = false, hasB = false, hasA = false, hasU = false, uPlain = false;
 };
 
+// A trade's fields, converted as they are read.
 struct TradeFields {
-  std::string_view s, p, v, i, side, t;
-  bool iIsString = false;
+  std::string_view s, i, side, tToken;
+  double p = 0, v = 0;
+  int64_t tMs = 0, iValue = 0;
+  bool iIsString = false, iPlain = false, tPlain = false;
 };
 constexpr size_t kMaxScannedTrades = 16;
 // Room for a frame's trades, constructed one by one as they are scanned: a
@@ -181,17 +185,17 @@ bool scanTrade(scan::Cursor& c, TradeFields& t) {
       case 's':
         return once(hasS) && c.str(t.s);
       case 'p':
-        return once(hasP) && c.str(t.p);
+        return once(hasP) && c.decimalString(t.p);
       case 'v':
-        return once(hasV) && c.str(t.v);
+        return once(hasV) && c.decimalString(t.v);
       case 'i':
         if (!once(hasI)) return false;
         t.iIsString = c.peek('"');
-        return t.iIsString ? c.str(t.i) : c.num(t.i);
+        return t.iIsString ? c.str(t.i) : c.intToken(t.i, t.iValue, t.iPlain);
       case 'S':
         return once(hasSide) && c.str(t.side);
       case 'T':
-        return once(hasT) && c.num(t.t);
+        return once(hasT) && c.intToken(t.tToken, t.tMs, t.tPlain);
       default:
         return c.scalar();
     }
@@ -199,11 +203,54 @@ bool scanTrade(scan::Cursor& c, TradeFields& t) {
   return ok && hasS && hasP && hasV && hasI && hasSide && hasT;
 }
 
-}  // namespace
+// The book event of a scanned frame; false: let the general path decide.
+bool emitBook(Normalizer& n, const BookData& book, std::string_view type, int64_t ms, bool msPlain, Verdict& verdict) {
+  int64_t us;
+  const bool snapshot = type == "snapshot";
+  if ((!snapshot && type != "delta") || !scan::msValue(ms, msPlain, us) || !book.uPlain) return false;
+  Opt<int64_t> seq;
+  seq.set(book.uValue);
+  const Opt<int64_t> none;
+  uint32_t sym = 0;
+  verdict = n.symbol(rule(n), book.s, sym);
+  if (verdict == Verdict::Ok) verdict = n.emitBook(sym, us, snapshot, seq, none, none);
+  return true;
+}
 
-bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+// A frame's scanned trades: every one is checked before any is emitted.
+bool emitTrades(Normalizer& n, const TradeFields* trades, size_t count, Verdict& verdict) {
+  struct Checked {
+    int64_t ts;
+    bool sell;
+  } checked[kMaxScannedTrades];
+  for (size_t k = 0; k < count; ++k) {
+    const TradeFields& t = trades[k];
+    if (!scan::msValue(t.tMs, t.tPlain, checked[k].ts) || (!t.iIsString && !t.iPlain)) return false;
+    if (t.side == "Buy") {
+      checked[k].sell = false;
+    } else if (t.side == "Sell") {
+      checked[k].sell = true;
+    } else {
+      return false;
+    }
+  }
+  const SymbolRule symbolRule = rule(n);
+  verdict = Verdict::Ok;
+  for (size_t k = 0; k < count && verdict == Verdict::Ok; ++k) {
+    uint32_t sym = 0;
+    verdict = n.symbol(symbolRule, trades[k].s, sym);
+    if (verdict == Verdict::Ok)
+      verdict = n.emitTrade(sym, checked[k].ts, trades[k].p, trades[k].v, checked[k].sell, trades[k].i);
+  }
+  return true;
+}
+
+// Any key order: the scan of frames not in Bybit's own layout.
+bool keyScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
   scan::Cursor c{text, text + length};
   std::string_view topic, type, ts, cts;
+  int64_t tsMs = 0, ctsMs = 0;
+  bool tsPlain = false, ctsPlain = false;
   bool hasTopic = false, hasType = false, hasTs = false, hasCts = false, hasData = false;
   enum { kNone, kBook, kTrades } kind = kNone;
   BookData book;
@@ -213,8 +260,8 @@ bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict)
   const bool scanned = scan::object(c, [&](std::string_view k, uint64_t word) -> bool {
     if (scan::keyIs(k, word, "topic")) return once(hasTopic) && c.str(topic);
     if (scan::keyIs(k, word, "type")) return once(hasType) && c.str(type);
-    if (scan::keyIs(k, word, "ts")) return once(hasTs) && c.num(ts);
-    if (scan::keyIs(k, word, "cts")) return once(hasCts) && c.num(cts);
+    if (scan::keyIs(k, word, "ts")) return once(hasTs) && c.intToken(ts, tsMs, tsPlain);
+    if (scan::keyIs(k, word, "cts")) return once(hasCts) && c.intToken(cts, ctsMs, ctsPlain);
     if (!scan::keyIs(k, word, "data")) return c.scalar();
     if (!once(hasData) || !hasTopic) return false;
     if (topic.starts_with("orderbook.")) {
@@ -229,7 +276,7 @@ bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict)
           case 'a':
             return once(book.hasA) && scanLevels(c, n, false);
           case 'u':
-            return once(book.hasU) && c.num(book.u);
+            return once(book.hasU) && c.intToken(book.u, book.uValue, book.uPlain);
           default:
             return c.scalar();
         }
@@ -244,57 +291,80 @@ bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict)
     }
     return false;
   });
-  if (!scanned || !c.atEnd() || kind == kNone) {
-    n.clearLevels();
+  if (!scanned || !c.atEnd() || kind == kNone) return false;
+  if (kind == kBook) {
+    if (!hasType || (!hasCts && !hasTs) || !book.hasS || !book.hasB || !book.hasA || !book.hasU) return false;
+    return emitBook(n, book, type, hasCts ? ctsMs : tsMs, hasCts ? ctsPlain : tsPlain, verdict);
+  }
+  return emitTrades(n, trades, tradeCount, verdict);
+}
+
+// One trade in Bybit's key order (T, s, S, v, p, L, i, BT, then RPI and seq
+// where sent), read straight through; false: scanTrade reads it instead.
+bool tradeLayout(scan::Cursor& c, TradeFields& t) {
+  std::string_view ignored;
+  int64_t ignoredValue;
+  bool ignoredBool;
+  if (!c.lit("{\"T\":") || !c.intToken(t.tToken, t.tMs, t.tPlain) || !c.lit(",\"s\":") || !c.str(t.s) ||
+      !c.lit(",\"S\":") || !c.str(t.side) || !c.lit(",\"v\":") || !c.decimalString(t.v) || !c.lit(",\"p\":") ||
+      !c.decimalString(t.p) || !c.lit(",\"L\":") || !c.str(ignored) || !c.lit(",\"i\":")) {
     return false;
   }
-  const SymbolRule symbolRule = rule(n);
-  if (kind == kBook) {
-    int64_t us, u;
-    const bool snapshot = type == "snapshot";
-    if (!hasType || (!snapshot && type != "delta") || !book.hasS || !book.hasB || !book.hasA || !book.hasU ||
-        !scan::msToken(hasCts ? cts : ts, c.end, us) || (!hasCts && !hasTs) || !scan::plainToken(book.u, c.end, u)) {
-      n.clearLevels();
+  t.iIsString = c.peek('"');
+  if (!(t.iIsString ? c.str(t.i) : c.intToken(t.i, t.iValue, t.iPlain))) return false;
+  if (!c.lit(",\"BT\":") || !c.boolean(ignoredBool)) return false;
+  if (c.lit(",\"RPI\":") && !c.boolean(ignoredBool)) return false;
+  if (c.lit(",\"seq\":") && !c.plainInt(ignored, ignoredValue)) return false;
+  return c.eat('}');
+}
+
+// {"topic","type","ts","data"[,"cts"]} with data {"s","b","a","u"[,"seq"]}
+// for books, or an array of trades: the order Bybit sends, read straight
+// through. False (levels possibly pushed): the frame is not in this layout.
+bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  scan::Cursor c{text, text + length};
+  std::string_view topic, type, token;
+  int64_t tsMs, ignoredValue;
+  bool tsPlain;
+  if (!c.lit("{\"topic\":") || !c.str(topic) || !c.lit(",\"type\":") || !c.str(type) || !c.lit(",\"ts\":") ||
+      !c.intToken(token, tsMs, tsPlain) || !c.lit(",\"data\":")) {
+    return false;
+  }
+  if (topic.starts_with("orderbook.")) {
+    BookData book;
+    if (!c.lit("{\"s\":") || !c.str(book.s) || !c.lit(",\"b\":") || !scanLevels(c, n, true) || !c.lit(",\"a\":") ||
+        !scanLevels(c, n, false) || !c.lit(",\"u\":") || !c.intToken(book.u, book.uValue, book.uPlain)) {
       return false;
     }
-    Opt<int64_t> seq;
-    seq.set(u);
-    const Opt<int64_t> none;
-    uint32_t sym = 0;
-    verdict = n.symbol(symbolRule, book.s, sym);
-    if (verdict == Verdict::Ok) verdict = n.emitBook(sym, us, snapshot, seq, none, none);
-    return true;
+    if (c.lit(",\"seq\":") && !c.plainInt(token, ignoredValue)) return false;
+    if (!c.eat('}')) return false;
+    if (c.lit(",\"cts\":") && !c.intToken(token, tsMs, tsPlain)) return false;  // cts is the time when sent
+    if (!c.eat('}') || !c.atEnd()) return false;
+    return emitBook(n, book, type, tsMs, tsPlain, verdict);
   }
-  // Trades: check every one before emitting any.
-  struct Parsed {
-    double price, size;
-    int64_t ts;
-    bool sell;
-  } parsed[kMaxScannedTrades];
-  for (size_t k = 0; k < tradeCount; ++k) {
-    const TradeFields& t = trades[k];
-    Parsed& p = parsed[k];
-    int64_t idValue;
-    if (!scan::decimal(t.p, c.end, p.price) || !scan::decimal(t.v, c.end, p.size) || !scan::msToken(t.t, c.end, p.ts) ||
-        (!t.iIsString && !scan::plainToken(t.i, c.end, idValue))) {
-      return false;
-    }
-    if (t.side == "Buy") {
-      p.sell = false;
-    } else if (t.side == "Sell") {
-      p.sell = true;
-    } else {
-      return false;
-    }
-  }
-  verdict = Verdict::Ok;
-  for (size_t k = 0; k < tradeCount && verdict == Verdict::Ok; ++k) {
-    uint32_t sym = 0;
-    verdict = n.symbol(symbolRule, trades[k].s, sym);
-    if (verdict == Verdict::Ok)
-      verdict = n.emitTrade(sym, parsed[k].ts, parsed[k].price, parsed[k].size, parsed[k].sell, trades[k].i);
-  }
-  return true;
+  if (!topic.starts_with("publicTrade.")) return false;
+  TradeSlots slots;
+  TradeFields* const trades = slots.at;
+  size_t count = 0;
+  const bool ok = scan::array(c, [&]() -> bool {
+    if (count == kMaxScannedTrades) return false;
+    const scan::Cursor start = c;
+    if (tradeLayout(c, *new (&trades[count]) TradeFields{})) return ++count, true;
+    c = start;
+    return scanTrade(c, *new (&trades[count++]) TradeFields{});
+  });
+  if (!ok || !c.eat('}') || !c.atEnd()) return false;
+  return emitTrades(n, trades, count, verdict);
+}
+
+}  // namespace
+
+bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  if (layoutScan(n, text, length, verdict)) return true;
+  n.clearLevels();
+  if (keyScan(n, text, length, verdict)) return true;
+  n.clearLevels();
+  return false;
 }
 
 }  // namespace tickwire::norm::venues

@@ -168,22 +168,79 @@ describe('native fast paths agree with the TS reference', () => {
     );
   });
 
-  it('Bybit order book levels and trades', () => {
+  it('Bybit order books and trades in the layout the fast path knows, and near misses', () => {
     const level = fc.tuple(decimalText, decimalText).map(([px, qty]) => `[${quoted(px)},${quoted(qty)}]`);
+    const trade = fc
+      .record({
+        T: intToken,
+        side: fc.constantFrom('"Buy"', '"Sell"', '"buy"'),
+        v: decimalText,
+        p: decimalText,
+        i: fc.oneof(intToken, fc.constant('"20f43950-d8dd-5b31-9112-a178eb6023af"')),
+        bt: bool,
+        rpi: fc.option(bool, { nil: undefined }),
+        seq: fc.option(intToken, { nil: undefined }),
+        change: fc.nat(1000),
+      })
+      .map((t) => {
+        const members: Member[] = [
+          ['T', t.T],
+          ['s', '"BTCUSDT"'],
+          ['S', t.side],
+          ['v', quoted(t.v)],
+          ['p', quoted(t.p)],
+          ['L', '"PlusTick"'],
+          ['i', t.i],
+          ['BT', t.bt],
+        ];
+        if (t.rpi !== undefined) members.push(['RPI', t.rpi]);
+        if (t.seq !== undefined) members.push(['seq', t.seq]);
+        return object(arrange(members, t.change));
+      });
     fc.assert(
       fc.property(
         fc.array(level, { maxLength: 6 }),
         fc.array(level, { maxLength: 6 }),
-        fc.record({ u: intToken, ts: intToken, p: decimalText, v: decimalText, id: intToken }),
+        fc.array(trade, { minLength: 1, maxLength: 3 }),
+        fc.record({
+          u: intToken,
+          ts: intToken,
+          type: fc.constantFrom('"delta"', '"snapshot"', '"update"'),
+          seq: fc.option(intToken, { nil: undefined }),
+          cts: fc.option(intToken, { nil: undefined }),
+          change: fc.nat(1000),
+        }),
         fc.boolean(),
-        (bids, asks, f, trade) => {
-          const raw = trade
-            ? `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1700000000000,"data":[{"T":${f.ts},"s":"BTCUSDT","S":"Buy","v":${quoted(f.v)},"p":${quoted(f.p)},"L":"PlusTick","i":${f.id},"BT":false}]}`
-            : `{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":${f.ts},"data":{"s":"BTCUSDT","b":[${bids.join(',')}],"a":[${asks.join(',')}],"u":${f.u},"seq":7},"cts":${f.ts}}`;
+        (bids, asks, trades, f, isTrade) => {
+          let raw: string;
+          if (isTrade) {
+            raw = object([
+              ['topic', '"publicTrade.BTCUSDT"'],
+              ['type', '"snapshot"'],
+              ['ts', f.ts],
+              ['data', `[${trades.join(',')}]`],
+            ]);
+          } else {
+            const data: Member[] = [
+              ['s', '"BTCUSDT"'],
+              ['b', `[${bids.join(',')}]`],
+              ['a', `[${asks.join(',')}]`],
+              ['u', f.u],
+            ];
+            if (f.seq !== undefined) data.push(['seq', f.seq]);
+            const top: Member[] = [
+              ['topic', '"orderbook.50.BTCUSDT"'],
+              ['type', f.type],
+              ['ts', f.ts],
+              ['data', object(arrange(data, f.change))],
+            ];
+            if (f.cts !== undefined) top.push(['cts', f.cts]);
+            raw = object(arrange(top, Math.floor(f.change / 7)));
+          }
           agree('bybit', raw, 'perp');
         },
       ),
-      { numRuns: 3000 },
+      { numRuns: 4000 },
     );
   });
 });
