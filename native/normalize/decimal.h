@@ -169,6 +169,61 @@ inline size_t digitRun(const char*& q, const char* end, const char* limit, uint6
 }
 #endif
 
+#if defined(__AVX2__)
+// simdParts of two texts at once: a (aLength bytes) in the low lane of raw,
+// b (bLength bytes) in the high lane, each 1..16 bytes.
+[[gnu::always_inline]] inline bool simdPartsPair(const char* a, const char* b, __m256i raw, unsigned aLength,
+                                                 unsigned bLength, uint64_t& aMantissa, uint64_t& bMantissa,
+                                                 uint32_t& aFraction, uint32_t& bFraction) {
+  const __m256i t = _mm256_sub_epi8(raw, _mm256_set1_epi8('0'));
+  const auto digitBits =
+      static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(t, _mm256_set1_epi8(9)), t)));
+  // Per text: at most one non-digit, a '.' with a digit after it.
+  const auto shape = [](const char* text, uint32_t digits, unsigned length, unsigned& dot, unsigned& count) {
+    const uint32_t other = ~digits & ((1u << length) - 1);
+    dot = 16;
+    count = length;
+    if (other == 0) return true;
+    dot = static_cast<unsigned>(__builtin_ctz(other));
+    count = length - 1;
+    return (other & (other - 1)) == 0 && text[dot] == '.' && dot + 1 < length;
+  };
+  unsigned aDot, aCount, bDot, bCount;
+  if (!shape(a, digitBits & 0xFFFF, aLength, aDot, aCount) || !shape(b, digitBits >> 16, bLength, bDot, bCount)) {
+    return false;
+  }
+  const __m256i iota = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8,
+                                        9, 10, 11, 12, 13, 14, 15);
+  const __m256i index = _mm256_sub_epi8(iota, _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(16 - aCount)),
+                                                                _mm_set1_epi8(static_cast<char>(16 - bCount))));
+  const __m256i lead = _mm256_cmpgt_epi8(_mm256_setzero_si256(), index);  // leading zeros
+  const __m256i afterDot = _mm256_cmpgt_epi8(
+      index, _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(aDot - 1)), _mm_set1_epi8(static_cast<char>(bDot - 1))));
+  const __m256i shuffle = _mm256_or_si256(_mm256_sub_epi8(index, afterDot), lead);
+  const __m256i digits = _mm256_shuffle_epi8(t, shuffle);
+  const __m256i pairs =
+      _mm256_maddubs_epi16(digits, _mm256_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10,
+                                                    1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
+  const __m256i quads =
+      _mm256_madd_epi16(pairs, _mm256_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1, 100, 1, 100, 1, 100, 1, 100, 1));
+  const __m256i packed = _mm256_packus_epi32(quads, quads);
+  const __m256i eights = _mm256_madd_epi16(
+      packed, _mm256_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1, 10000, 1, 10000, 1, 10000, 1, 10000, 1));
+  // Lane k's two 8-digit halves are 32-bit elements 4k and 4k+1.
+  const __m128i low = _mm256_castsi256_si128(eights), high = _mm256_extracti128_si256(eights, 1);
+  const uint64_t am = static_cast<uint64_t>(static_cast<uint32_t>(_mm_cvtsi128_si32(low))) * 100000000 +
+                      static_cast<uint32_t>(_mm_extract_epi32(low, 1));
+  const uint64_t bm = static_cast<uint64_t>(static_cast<uint32_t>(_mm_cvtsi128_si32(high))) * 100000000 +
+                      static_cast<uint32_t>(_mm_extract_epi32(high, 1));
+  if (am > (uint64_t{1} << 53) || bm > (uint64_t{1} << 53)) return false;
+  aMantissa = am;
+  bMantissa = bm;
+  aFraction = aDot == 16 ? 0 : aLength - 1 - aDot;
+  bFraction = bDot == 16 ? 0 : bLength - 1 - bDot;
+  return true;
+}
+#endif
+
 // Unsigned digits[.digits] or .digits in [p, end) with at most 19 digits and
 // mantissa m <= 2^53: the digits as an integer and the count after the '.',
 // so the value is m / 10^frac exactly. False leaves the text to the general

@@ -142,7 +142,8 @@ bool scanLevels(scan::Cursor& c, Normalizer& n, bool bid) {
   return scan::array(c, [&]() -> bool {
     double px, qty;
     Fixed pxFixed, qtyFixed;
-    if (!c.eat('[') || !c.levelString(px, pxFixed) || !c.eat(',') || !c.levelString(qty, qtyFixed) || !c.eat(']')) {
+    if (!c.levelPair(px, qty, pxFixed, qtyFixed) &&
+        (!c.eat('[') || !c.levelString(px, pxFixed) || !c.eat(',') || !c.levelString(qty, qtyFixed) || !c.eat(']'))) {
       return false;
     }
     n.pushLevel(bid, px, qty, pxFixed, qtyFixed);
