@@ -149,10 +149,18 @@ struct FlatEvent {
        hasU = false, hasT = false, hasTradeId = false, hasM = false;
   bool aIsNumber = false;  // "a" is an aggTrade id (number) rather than an ask (string)
   bool m = false;
+  enum class Kind : uint8_t { Other, Trade, AggTrade, BookTicker } kind = Kind::Other;  // from e
 };
 
+FlatEvent::Kind kindOf(std::string_view e) {
+  if (e == "trade") return FlatEvent::Kind::Trade;
+  if (e == "aggTrade") return FlatEvent::Kind::AggTrade;
+  if (e == "bookTicker") return FlatEvent::Kind::BookTicker;
+  return FlatEvent::Kind::Other;
+}
+
 bool scanEvent(scan::Cursor& c, FlatEvent& ev) {
-  return scan::object(c, [&](std::string_view k, uint64_t word) -> bool {
+  const bool ok = scan::object(c, [&](std::string_view k, uint64_t word) -> bool {
     if (k.size() != 1) {
       // Long keys: only ones nobody reads may pass.
       if (k == "result" || k == "rest" || k == "stream" || k == "data") return false;
@@ -196,6 +204,8 @@ bool scanEvent(scan::Cursor& c, FlatEvent& ev) {
         return c.scalar();
     }
   });
+  if (ev.hasE) ev.kind = kindOf(ev.e);
+  return ok;
 }
 
 // One member of a flat event whose key is the letter K, as scanEvent reads
@@ -243,31 +253,52 @@ bool layout(scan::Cursor& c, FlatEvent& ev) {
   return member<'{', First>(c, ev) && (member<',', Rest>(c, ev) && ...) && c.eat('}');
 }
 
+// As layout, for an event whose `{"e":"<type>"` the caller has read: the members after it.
+template <char... Keys>
+bool layoutAfterType(scan::Cursor& c, FlatEvent& ev, std::string_view type, FlatEvent::Kind kind) {
+  ev.hasE = true;
+  ev.e = type;
+  ev.kind = kind;
+  return (member<',', Keys>(c, ev) && ...) && c.eat('}');
+}
+
 // The event at c in one of Binance's layouts, else by scanEvent.
 bool scanKnownEvent(scan::Cursor& c, FlatEvent& ev) {
+  using Kind = FlatEvent::Kind;
   const scan::Cursor start = c;
-  const auto retry = [&](bool ok) {
-    if (!ok) {
-      c = start;
-      ev = FlatEvent{};
-    }
-    return ok;
+  // Reads from `from` with one layout; on a mismatch forgets what it read.
+  const auto attempt = [&](const scan::Cursor& from, auto read) {
+    c = from;
+    if (read()) return true;
+    ev = FlatEvent{};
+    return false;
   };
-  if (c.lit("{\"e\":\"trade\",")) {
-    c = start;
-    if (retry(layout<'e', 'E', 's', 't', 'p', 'q', 'T', 'm', 'M'>(c, ev))) return true;  // spot
-    if (retry(layout<'e', 'E', 'T', 's', 't', 'p', 'q', 'X', 'm'>(c, ev))) return true;  // futures
-    if (retry(layout<'e', 'E', 'T', 's', 't', 'p', 'q', 'm'>(c, ev))) return true;       // futures, before X
-  } else if (c.lit("{\"e\":\"aggTrade\",")) {
-    c = start;
-    if (retry(layout<'e', 'E', 's', 'a', 'p', 'q', 'f', 'l', 'T', 'm', 'M'>(c, ev))) return true;  // spot
-    if (retry(layout<'e', 'E', 'a', 's', 'p', 'q', 'f', 'l', 'T', 'm'>(c, ev))) return true;       // futures
-  } else if (c.lit("{\"u\":")) {
-    c = start;
-    if (retry(layout<'u', 's', 'b', 'B', 'a', 'A'>(c, ev))) return true;  // spot bookTicker
-  } else if (c.lit("{\"e\":\"bookTicker\",")) {
-    c = start;
-    if (retry(layout<'e', 'u', 's', 'b', 'B', 'a', 'A', 'T', 'E'>(c, ev))) return true;  // futures bookTicker
+  if (c.lit("{\"e\":\"trade\"")) {
+    const scan::Cursor rest = c;
+    const auto trade = [&](auto layout) { return attempt(rest, [&] { return layout(c, ev, "trade", Kind::Trade); }); };
+    if (trade(layoutAfterType<'E', 's', 't', 'p', 'q', 'T', 'm', 'M'>) ||  // spot
+        trade(layoutAfterType<'E', 'T', 's', 't', 'p', 'q', 'X', 'm'>) ||  // futures
+        trade(layoutAfterType<'E', 'T', 's', 't', 'p', 'q', 'm'>)) {       // futures, before X
+      return true;
+    }
+  } else if (c.lit("{\"e\":\"aggTrade\"")) {
+    const scan::Cursor rest = c;
+    const auto agg = [&](auto layout) {
+      return attempt(rest, [&] { return layout(c, ev, "aggTrade", Kind::AggTrade); });
+    };
+    if (agg(layoutAfterType<'E', 's', 'a', 'p', 'q', 'f', 'l', 'T', 'm', 'M'>) ||  // spot
+        agg(layoutAfterType<'E', 'a', 's', 'p', 'q', 'f', 'l', 'T', 'm'>)) {       // futures
+      return true;
+    }
+  } else if (c.lit("{\"e\":\"bookTicker\"")) {
+    const scan::Cursor rest = c;
+    if (attempt(rest, [&] {
+          return layoutAfterType<'u', 's', 'b', 'B', 'a', 'A', 'T', 'E'>(c, ev, "bookTicker", Kind::BookTicker);
+        })) {
+      return true;  // futures
+    }
+  } else if (attempt(start, [&] { return layout<'u', 's', 'b', 'B', 'a', 'A'>(c, ev); })) {
+    return true;  // spot bookTicker: no `e`
   }
   c = start;
   return scanEvent(c, ev);
@@ -290,8 +321,8 @@ bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdic
   const bool futures = n.venue() == kBinanceFutures;
   const SymbolRule rule = futures ? SymbolRule::BinanceFutures : SymbolRule::Joined;
   if (!ev.hasS) return false;
-  if (ev.hasE && (ev.e == "trade" || ev.e == "aggTrade")) {
-    const bool aggregate = ev.e == "aggTrade";
+  if (ev.kind == FlatEvent::Kind::Trade || ev.kind == FlatEvent::Kind::AggTrade) {
+    const bool aggregate = ev.kind == FlatEvent::Kind::AggTrade;
     // trade: the id is t (a number here); aggTrade: a (a number here), or none (2019 captures).
     if (aggregate ? ev.hasA && !ev.aIsNumber : !ev.hasTradeId) return false;
     if (!ev.hasP || !ev.hasQ || !ev.hasM || !ev.hasT) return false;
@@ -306,7 +337,7 @@ bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdic
     return true;
   }
   // bookTicker: spot sends no `e` (then u, s, b, B, a, A must all be there), futures e:"bookTicker" with T.
-  const bool ticker = ev.hasE ? ev.e == "bookTicker" : ev.hasU;
+  const bool ticker = ev.hasE ? ev.kind == FlatEvent::Kind::BookTicker : ev.hasU;
   if (!ticker || !ev.hasB || !ev.hasBq || !ev.hasA || ev.aIsNumber || !ev.hasAq) return false;
   int64_t ts = records::kNullTs;
   if (futures && (!ev.hasT || !scan::msValue(ev.tMs, ev.tPlain, ts))) return false;
