@@ -11,7 +11,7 @@ import * as tardis from 'tardis-dev';
 import { venueCode, type TradeEvent, type VenueId } from '../src/events';
 import { Engine } from '../src/engine/engine';
 import { RecordDecoder } from '../src/engine/records';
-import { createRingBuffer, RingReader, RingWriter } from '../src/engine/ring';
+import { createRingBuffer, RingReader, RingWriter, ringStats } from '../src/engine/ring';
 import { ReferenceNormalizer } from '../src/reference';
 import { encodeValue, getSchema } from '../src/sink/schemas';
 import { bybitBook } from './bybit-book';
@@ -20,6 +20,8 @@ import { signalsSuite } from './signals';
 import { runSinkSuite } from './sink';
 
 const BATCH = 256;
+// Frames per call of the thread-mode engine task: ~2 ms of engine work, so waking its thread is noise.
+const THREAD_BATCH = 4096;
 const fixtures = join(__dirname, '..', '..', 'shared', 'fixtures', 'venues');
 const encoder = new TextEncoder();
 
@@ -311,14 +313,16 @@ function engineSuite(): Suite {
       };
       const snapshotBytes = encoder.encode(snapshot.text);
       const tasks: Task[] = [];
-      for (const [label, options] of [
-        ['normalize only', { books: false, signals: false }],
-        ['normalize + books + all default signals', {}],
+      for (const [label, options, mode] of [
+        ['normalize only', { books: false, signals: false }, 'inline'],
+        ['normalize + books + all default signals', {}, 'inline'],
+        ['normalize + books + all default signals', {}, 'thread'],
       ] as const) {
         const open = () => {
           // Rings touched up front as in the pipeline; 4 + 16 MiB, so touching them costs ~10 ns a frame over a lap.
           return new Engine({
             pipeline: 'normalize',
+            mode,
             ...options,
             inputCapacity: 1 << 22,
             outputCapacity: 1 << 24,
@@ -328,6 +332,32 @@ function engineSuite(): Suite {
         const slot = engines.push(open()) - 1;
         let engine = engines[slot]!;
         let next = 0;
+        if (mode === 'thread') {
+          // The product's thread mode: the engine drains the input ring on its own thread (its own core here),
+          // while this thread writes frames and drains the output, as the pipeline does. Per call the engine takes
+          // a batch of THREAD_BATCH frames; the call ends when it has taken them all and its output is drained.
+          tasks.push({
+            name: `full engine per frame, mixed stream, thread mode: the engine on its own core, JS writing and draining (${label})`,
+            opsPerCall: THREAD_BATCH,
+            fn: () => {
+              for (let i = 0; i < THREAD_BATCH; i++) {
+                if (next === 0) {
+                  engine.close();
+                  engine = engines[slot] = open();
+                  engine.writer.write(snapshotMeta, snapshotBytes, false);
+                }
+                const f = encoded[next]!;
+                if (!engine.writer.write(f.meta, f.bytes, false)) throw new Error('input ring full: batch too large');
+                next = (next + 1) % encoded.length;
+                if ((i & (BATCH - 1)) === BATCH - 1) engine.writer.flush(); // the engine starts while we write on
+              }
+              engine.writer.flush();
+              while (ringStats(engine.input).usedBytes !== 0) engine.reader.drain(() => {});
+              engine.reader.drain(() => {});
+            },
+          });
+          continue;
+        }
         tasks.push({
           name: `full engine per frame, mixed stream (${label})`,
           opsPerCall: BATCH,
