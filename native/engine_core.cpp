@@ -155,7 +155,8 @@ void EngineCore::applyBooks(uint16_t venue, int64_t recvUs) {
     update.levels = levels.data() + pending.firstLevel;
     update.count = count;
     const int64_t ts = pending.ts == records::kNullTs ? recvUs : pending.ts;
-    const book::BookSync* known = books_->find(venue, pending.symbol);
+    // The book's state before the update matters only to the signals.
+    const book::BookSync* known = signals_ ? books_->find(venue, pending.symbol) : nullptr;
     const bool wasValid = known != nullptr && known->state() == book::BookState::Valid;
     const book::Verdict verdict = books_->apply(venue, pending.symbol, ts, recvUs, update, writer_);
     bump(counters_.bookUpdates, 1);

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "book/crc32.h"
 
 namespace tickwire::book {
@@ -32,6 +36,37 @@ constexpr int64_t kPow10[19] = {1,
                                 1000000000000000000};
 
 bool mulOverflows(int64_t a, int64_t b, int64_t& out) { return __builtin_mul_overflow(a, b, &out); }
+
+template <bool kBids>
+bool isBetter(int64_t a, int64_t b) {
+  return kBids ? a > b : a < b;
+}
+
+// Blocks of BookSide::kScanLevels counted before galloping: most updates land
+// in the top few dozen levels.
+constexpr size_t kScanBlocks = 4;
+
+// How many of the kScanLevels levels from `block` are better than px.
+template <bool kBids>
+size_t countBetter(const int64_t* block, int64_t px) {
+#if defined(__AVX2__)
+  static_assert(BookSide::kScanLevels == 16);
+  const __m256i p = _mm256_set1_epi64x(px);
+  __m256i better[4];
+  for (size_t i = 0; i < 4; ++i) {
+    const __m256i prices = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 4 * i));
+    better[i] = kBids ? _mm256_cmpgt_epi64(prices, p) : _mm256_cmpgt_epi64(p, prices);
+  }
+  // Saturating packs keep an all-ones lane all ones: two bytes, so two mask bits, per better level.
+  const __m256i bytes =
+      _mm256_packs_epi16(_mm256_packs_epi32(better[0], better[1]), _mm256_packs_epi32(better[2], better[3]));
+  return static_cast<size_t>(__builtin_popcount(static_cast<uint32_t>(_mm256_movemask_epi8(bytes)))) / 2;
+#else
+  size_t count = 0;
+  for (size_t i = 0; i < BookSide::kScanLevels; ++i) count += static_cast<size_t>(isBetter<kBids>(block[i], px));
+  return count;
+#endif
+}
 
 // Writes `units` at `scale` as the digits a venue would print: with
 // `fixedDigits`, every fraction digit (Kraken: "0.00100000" → "000100000"),
@@ -68,65 +103,96 @@ size_t formatUnits(int64_t units, int32_t scale, bool krakenDigits, char* out) {
 
 }  // namespace
 
-void BookSide::set(int64_t px, int64_t qty) {
-  // Where px belongs in the array (worst → best): after every level not
+template <bool kBids>
+[[gnu::always_inline]] inline void BookSide::set(int64_t px, int64_t qty) {
+  // Where px belongs among the prices (worst → best): after every level not
   // better than it. Updates land near the top (the back) at depths no branch
-  // predictor can guess, so the top kTopScan levels are counted without a
-  // branch; a level deeper than those is found by galloping from there.
-  constexpr size_t kTopScan = 16;
-  const size_t n = levels_.size();
-  Level* const data = levels_.data();
-  const size_t k = n < kTopScan ? n : kTopScan;
-  size_t betterCount = 0;
-  if (bids_) {
-    for (size_t i = n - k; i < n; ++i) betterCount += static_cast<size_t>(data[i].px > px);
-  } else {
-    for (size_t i = n - k; i < n; ++i) betterCount += static_cast<size_t>(data[i].px < px);
-  }
-  size_t pos = n - betterCount;  // the first level better than px
-  if (betterCount == k && k < n) {
-    // Deeper than the top: gallop down (1, 2, 4 … levels) from there, then
-    // binary-search the last step: O(log d) for a level d from the top.
-    size_t hi = n - k;  // every level at or after hi is better than px
-    size_t lo = 0;
-    for (size_t step = 1; step <= hi; step *= 2) {
-      if (!better(data[hi - step].px, px)) {
-        lo = hi - step;
-        break;
-      }
-      hi -= step;
+  // predictor can guess, so the levels are counted a block at a time without
+  // a branch per level; a level deeper than those blocks is found by
+  // galloping from there. The padding makes a block below the front harmless.
+  const int64_t* const data = px_.data() + kPad;
+  size_t hi = px_.size() - kPad;  // every level at or after hi is better than px
+  for (size_t block = 0; block < kScanBlocks; ++block) {
+    const size_t count = countBetter<kBids>(data + hi - kScanLevels, px);
+    if (count != kScanLevels) {
+      place(hi - count, px, qty);
+      return;
     }
-    pos = static_cast<size_t>(
-        std::partition_point(data + lo, data + hi, [&](const Level& l) { return !better(l.px, px); }) - data);
+    hi -= kScanLevels;
   }
-  const bool found = pos != 0 && data[pos - 1].px == px;
-  if (qty == 0) {
-    if (found) levels_.erase(levels_.begin() + static_cast<std::ptrdiff_t>(pos - 1));
-  } else if (found) {
-    data[pos - 1].qty = qty;
-  } else {
-    levels_.insert(levels_.begin() + static_cast<std::ptrdiff_t>(pos), Level{px, qty});
+  setDeep<kBids>(hi, px, qty);
+}
+
+// Out of line and called last (as place() calls insert() and erase()), so
+// that set() needs no stack frame and inlines into L2Book::apply().
+template <bool kBids>
+[[gnu::noinline]] void BookSide::setDeep(size_t hi, int64_t px, int64_t qty) {
+  // Gallop down (1, 2, 4 … levels), then binary-search the last step: O(log d)
+  // for a level d below hi.
+  const int64_t* const data = px_.data() + kPad;
+  size_t lo = 0;
+  for (size_t step = 1; step <= hi; step *= 2) {
+    if (!isBetter<kBids>(data[hi - step], px)) {
+      lo = hi - step;
+      break;
+    }
+    hi -= step;
   }
+  const auto pos =
+      std::partition_point(data + lo, data + hi, [px](int64_t l) { return !isBetter<kBids>(l, px); }) - data;
+  place(static_cast<size_t>(pos), px, qty);
+}
+
+inline void BookSide::place(size_t pos, int64_t px, int64_t qty) {
+  if (pos != 0 && px_[kPad + pos - 1] == px) {
+    if (qty != 0) {
+      qty_[kPad + pos - 1] = qty;
+    } else {
+      erase(pos - 1);
+    }
+  } else if (qty != 0) {
+    insert(pos, px, qty);
+  }
+}
+
+void BookSide::set(int64_t px, int64_t qty) { bids_ ? set<true>(px, qty) : set<false>(px, qty); }
+
+// Out of line: the quantity update in place(), the common case, then needs no
+// stack frame for the memmove these make.
+[[gnu::noinline]] void BookSide::insert(size_t pos, int64_t px, int64_t qty) {
+  px_.insert(px_.begin() + static_cast<std::ptrdiff_t>(kPad + pos), px);
+  qty_.insert(qty_.begin() + static_cast<std::ptrdiff_t>(kPad + pos), qty);
+}
+
+[[gnu::noinline]] void BookSide::erase(size_t pos) {
+  px_.erase(px_.begin() + static_cast<std::ptrdiff_t>(kPad + pos));
+  qty_.erase(qty_.begin() + static_cast<std::ptrdiff_t>(kPad + pos));
 }
 
 void BookSide::load(std::vector<Level>& levels) {
   // Worst to best; among equal prices the input order stays, so the last given is last.
   std::stable_sort(levels.begin(), levels.end(), [this](const Level& a, const Level& b) { return better(b.px, a.px); });
-  levels_.clear();
+  clear();
   for (size_t i = 0; i < levels.size(); ++i) {
     if (i + 1 < levels.size() && levels[i + 1].px == levels[i].px) continue;  // a later one wins
-    if (levels[i].qty != 0) levels_.push_back(levels[i]);
+    if (levels[i].qty != 0) {
+      px_.push_back(levels[i].px);
+      qty_.push_back(levels[i].qty);
+    }
   }
 }
 
 void BookSide::truncate(size_t depth) {
-  if (levels_.size() > depth) levels_.erase(levels_.begin(), levels_.end() - static_cast<std::ptrdiff_t>(depth));
+  if (size() > depth) {
+    px_.erase(px_.begin() + kPad, px_.end() - static_cast<std::ptrdiff_t>(depth));
+    qty_.erase(qty_.begin() + kPad, qty_.end() - static_cast<std::ptrdiff_t>(depth));
+  }
 }
 
 bool BookSide::rescale(bool prices, int64_t factor) {
-  for (Level& l : levels_) {
-    int64_t& v = prices ? l.px : l.qty;
-    if (mulOverflows(v, factor, v)) return false;
+  std::vector<int64_t>& values = prices ? px_ : qty_;
+  for (auto v = values.begin() + kPad; v != values.end(); ++v) {
+    if (mulOverflows(*v, factor, *v)) return false;
   }
   return true;
 }
@@ -165,6 +231,23 @@ ApplyStatus L2Book::apply(bool bid, const norm::Fixed& px, const norm::Fixed& qt
   if (px.exponent != -pxScale_ && !toUnits(px, pxScale_, true, p)) return ApplyStatus::Overflow;
   if (qty.exponent != -qtyScale_ && !toUnits(qty, qtyScale_, false, q)) return ApplyStatus::Overflow;
   (bid ? bids_ : asks_).set(p, q);
+  return ApplyStatus::Ok;
+}
+
+ApplyStatus L2Book::apply(const norm::BookLevel* levels, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    const norm::BookLevel& l = levels[i];
+    // Usually already in units at the book's scales (see apply() above).
+    if (l.px.exponent == -pxScale_ && l.qty.exponent == -qtyScale_) {
+      if (l.bid) {
+        bids_.set<true>(l.px.mantissa, l.qty.mantissa);
+      } else {
+        asks_.set<false>(l.px.mantissa, l.qty.mantissa);
+      }
+    } else if (apply(l.bid, l.px, l.qty) != ApplyStatus::Ok) {
+      return ApplyStatus::Overflow;
+    }
+  }
   return ApplyStatus::Ok;
 }
 

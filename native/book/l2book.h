@@ -1,7 +1,8 @@
-// One L2 order book in fixed point. Each side is a sorted array with the best
-// level at the back, because venues change the top of the book far more often
-// than the tail: an update there moves few elements. Capacity is reserved up
-// front, so steady-state updates allocate nothing.
+// One L2 order book in fixed point. Each side is sorted with the best level at
+// the back, because venues change the top of the book far more often than the
+// tail: an update there moves few elements. Prices and quantities are separate
+// arrays, so that finding a price compares four of them per AVX2 instruction.
+// Capacity is reserved up front, so steady-state updates allocate nothing.
 #pragma once
 
 #include <cstdint>
@@ -22,13 +23,27 @@ enum class ApplyStatus : uint8_t { Ok, Overflow };
 
 class BookSide {
  public:
-  explicit BookSide(bool bids) : bids_(bids) {}
-  void reserve(size_t n) { levels_.reserve(n); }
-  void clear() { levels_.clear(); }
-  size_t size() const { return levels_.size(); }
-  bool empty() const { return levels_.empty(); }
+  explicit BookSide(bool bids) : bids_(bids), px_(kPad, bids ? INT64_MIN : INT64_MAX), qty_(kPad, 0) {}
+  // Copies only: a moved-from vector would lose the padding that size() and
+  // set() rely on.
+  BookSide(const BookSide&) = default;
+  BookSide& operator=(const BookSide&) = default;
+
+  void reserve(size_t n) {
+    px_.reserve(kPad + n);
+    qty_.reserve(kPad + n);
+  }
+  void clear() {
+    px_.resize(kPad);
+    qty_.resize(kPad);
+  }
+  size_t size() const { return px_.size() - kPad; }
+  bool empty() const { return px_.size() == kPad; }
   // i = 0 is the best level.
-  const Level& at(size_t i) const { return levels_[levels_.size() - 1 - i]; }
+  Level at(size_t i) const {
+    const size_t k = px_.size() - 1 - i;
+    return Level{px_[k], qty_[k]};
+  }
   // Sets the quantity at `px`; qty 0 removes the level (absent is fine).
   void set(int64_t px, int64_t qty);
   // Replaces the side with `levels` (any order; for a price given twice the
@@ -40,11 +55,32 @@ class BookSide {
   // Multiplies every price (or quantity) by 10^k after a scale increase.
   bool rescale(bool prices, int64_t factor);
 
+  // set() compares the levels a block of this many at a time, from the best down.
+  static constexpr size_t kScanLevels = 16;
+
  private:
+  // Both arrays start with kPad sentinels, prices worse than any (never
+  // counted as better), so set() can always compare a full kScanLevels block
+  // below any position, however small the side: no bound checks, no tail loop.
+  static constexpr size_t kPad = kScanLevels;
+
   // True when `a` belongs nearer the back (better) than `b`.
   bool better(int64_t a, int64_t b) const { return bids_ ? a > b : a < b; }
+  friend class L2Book;  // calls set<kBids>() when it already knows the side
+  // set() for a side known at compile time (kBids == bids_).
+  template <bool kBids>
+  void set(int64_t px, int64_t qty);
+  // set() from hi down, when every level at or after hi is better than px.
+  template <bool kBids>
+  void setDeep(size_t hi, int64_t px, int64_t qty);
+  // set() once px's position is known: after every level not better than it.
+  void place(size_t pos, int64_t px, int64_t qty);
+  void insert(size_t pos, int64_t px, int64_t qty);
+  void erase(size_t pos);
+
   bool bids_;
-  std::vector<Level> levels_;
+  // Level k is {px_[k], qty_[k]}: kPad sentinels, then the levels worst → best.
+  std::vector<int64_t> px_, qty_;
 };
 
 class L2Book {
@@ -54,6 +90,9 @@ class L2Book {
   void clear();
   // Applies one level with venue decimals; the book's scales grow as needed.
   ApplyStatus apply(bool bid, const norm::Fixed& px, const norm::Fixed& qty);
+  // Applies `count` levels in order, as apply() of each would: on Overflow the
+  // levels before the bad one stay applied.
+  ApplyStatus apply(const norm::BookLevel* levels, size_t count);
   // A snapshot: the book becomes exactly `levels`, the same book clear() then
   // apply() of each level gives, without an insertion per level into a
   // sorted array (a 5,000-level snapshot was 5,000 moves of a growing array).

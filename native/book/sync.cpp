@@ -80,9 +80,7 @@ void BookSync::fail() {
 }
 
 bool BookSync::applyLevels(const LevelUpdate* levels, uint32_t count) {
-  for (uint32_t i = 0; i < count; ++i) {
-    if (book_.apply(levels[i].bid, levels[i].px, levels[i].qty) != ApplyStatus::Ok) return false;
-  }
+  if (book_.apply(levels, count) != ApplyStatus::Ok) return false;
   if (depth_ != 0) book_.truncate(depth_);
   return true;
 }

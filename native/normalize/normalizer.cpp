@@ -423,7 +423,7 @@ Normalizer::Normalizer(uint32_t maxFrameBytes)
   ensureScratch(kInitialCapacity);
   tape_.grow();
   frameAnnounced_.reserve(kMaxNewSymbolsPerFrame);
-  for (auto* v : {&bids_, &asks_}) v->reserve(8192);
+  growLevels();
   frameLevels_.reserve(8192);
   frameBooks_.reserve(64);
 }
@@ -441,6 +441,13 @@ bool Normalizer::ensureScratch(size_t bytes) {
   scratch_.reset(new (std::nothrow) char[size]);
   scratchBytes_ = scratch_ ? size : 0;
   return scratch_ != nullptr;
+}
+
+// Out of line: pushLevel() is inlined per level and must stay small.
+__attribute__((noinline)) void Normalizer::growLevels() {
+  levelRoom_ = levelRoom_ == 0 ? 8192 : 2 * levelRoom_;
+  bids_.resize(2 * levelRoom_);
+  asks_.resize(2 * levelRoom_);
 }
 
 bool Normalizer::process(const ring::RecordView& in, ring::Writer& out, uint32_t& recordsOut) {
@@ -628,8 +635,8 @@ Verdict Normalizer::emitBbo(uint32_t symbol, int64_t ts, double bidPx, double bi
 Verdict Normalizer::emitBook(uint32_t symbol, int64_t ts, bool snapshot, const Opt<int64_t>& seq,
                              const Opt<int64_t>& prevSeq, const Opt<int64_t>& checksum) {
   if (failed()) return Verdict::Ok;
-  const size_t bidCount = bids_.size() / 2;
-  const size_t askCount = asks_.size() / 2;
+  const size_t bidCount = bidLevels_;
+  const size_t askCount = askLevels_;
   const size_t bytes = sizeof(records::BookHeader) + (bidCount + askCount) * records::kLevelBytes;
   if (bytes > UINT32_MAX / 2) return Verdict::Oversized;
   uint32_t flags = snapshot ? records::kBookSnapshot : 0;
@@ -650,8 +657,8 @@ Verdict Normalizer::emitBook(uint32_t symbol, int64_t ts, bool snapshot, const O
   frameBooks_.push_back(PendingBook{symbol, ts, snapshot, seq, prevSeq, checksum, static_cast<uint32_t>(levelsStart_),
                                     static_cast<uint32_t>(bidCount), static_cast<uint32_t>(askCount)});
   // The levels are consumed: the next book of the frame starts from none.
-  bids_.clear();
-  asks_.clear();
+  bidLevels_ = 0;
+  askLevels_ = 0;
   levelsStart_ = frameLevels_.size();
   return Verdict::Ok;
 }

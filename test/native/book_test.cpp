@@ -2,8 +2,12 @@
 // checksum vectors from the venues' documentation, and hand-built sequences
 // for every verdict. The recorded fixture sequences run end to end through the
 // engine in test/book/*.test.ts.
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
+#include <random>
 #include <string_view>
 #include <vector>
 
@@ -190,6 +194,112 @@ void depthIsTruncatedToTheSubscribedDepth() {
   CHECK(sync.book().bids().at(2).px == 980);
 }
 
+// The side as a sorted map would hold it, best first.
+template <typename Compare>
+bool sameLevels(const BookSide& side, const std::map<int64_t, int64_t, Compare>& ref) {
+  if (side.size() != ref.size()) return false;
+  size_t i = 0;
+  for (const auto& [px, qty] : ref) {
+    if (side.at(i).px != px || side.at(i).qty != qty) return false;
+    ++i;
+  }
+  return true;
+}
+
+// BookSide::set() against a std::map over random updates: at every depth
+// (the scanned blocks near the top, the gallop below them), on sides smaller
+// than a block, with extreme prices next to the side's sentinels, and after
+// load() and truncate().
+template <typename Compare>
+void sideMatchesAMap(bool bids, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const auto below = [&](uint64_t n) { return n == 0 ? 0 : static_cast<int64_t>(rng() % n); };
+  for (const size_t startLevels : {0, 3, 15, 16, 17, 40, 70, 1000}) {
+    BookSide side(bids);
+    std::map<int64_t, int64_t, Compare> ref;
+    std::vector<Level> snapshot;
+    for (size_t i = 0; i < startLevels; ++i)
+      snapshot.push_back(Level{1'000'000 + 2 * below(2 * startLevels), 1 + below(9)});
+    for (const Level& l : snapshot) {
+      if (l.qty != 0) ref[l.px] = l.qty;
+    }
+    side.load(snapshot);
+    CHECK(sameLevels(side, ref));
+    for (int op = 0; op < 4000; ++op) {
+      int64_t px;
+      const int64_t kind = below(100);
+      if (kind < 50 && !ref.empty()) {
+        // An existing level, mostly near the top.
+        auto it = ref.begin();
+        std::advance(it, below(kind < 30 ? std::min<uint64_t>(ref.size(), 24) : ref.size()));
+        px = it->first;
+        if (kind % 3 == 0 && px != INT64_MAX) ++px;  // or just beside it
+      } else if (kind < 95) {
+        px = 1'000'000 + below(4 * startLevels + 64);
+      } else {
+        const int64_t extremes[] = {INT64_MIN, INT64_MIN + 1, -1, 0, INT64_MAX - 1, INT64_MAX};
+        px = extremes[below(6)];
+      }
+      const int64_t qty = below(4) == 0 ? 0 : 1 + below(1000);
+      side.set(px, qty);
+      if (qty == 0) {
+        ref.erase(px);
+      } else {
+        ref[px] = qty;
+      }
+      if (below(500) == 0) {
+        const size_t depth = static_cast<size_t>(below(ref.size() + 2));
+        side.truncate(depth);
+        while (ref.size() > depth) ref.erase(std::prev(ref.end()));
+      }
+      if (!sameLevels(side, ref)) {
+        std::fprintf(stderr, "side differs: bids=%d start=%zu op=%d px=%lld qty=%lld\n", bids, startLevels, op,
+                     static_cast<long long>(px), static_cast<long long>(qty));
+        ++failures;
+        break;
+      }
+    }
+  }
+}
+
+// L2Book::apply() of a batch is apply() of each level in turn, up to and
+// including the first that overflows.
+void batchApplyIsApplyOneByOne() {
+  std::mt19937_64 rng(7);
+  const auto below = [&](uint64_t n) { return static_cast<int64_t>(rng() % n); };
+  for (int round = 0; round < 300; ++round) {
+    L2Book batch(64), single(64);
+    std::vector<norm::BookLevel> levels;
+    const int64_t count = below(40);
+    for (int64_t i = 0; i < count; ++i) {
+      norm::BookLevel l{below(2) == 0, {}, {}};
+      // Mostly one scale, now and then a finer one (a rescale) or a value the book cannot hold.
+      l.px.exponent = static_cast<int8_t>(below(10) == 0 ? -below(4) - 2 : -2);
+      l.px.mantissa = 10'000 + below(50) * (l.px.exponent == -2 ? 1 : 10);
+      l.qty.exponent = static_cast<int8_t>(below(8) == 0 ? -below(6) : -3);
+      l.qty.mantissa = below(3) == 0 ? 0 : below(5000);
+      if (below(60) == 0) l.px.exponent = INT8_MIN;
+      if (below(60) == 0) l.qty.exponent = -19;
+      if (below(60) == 0) l.px.mantissa = INT64_MAX / 3;
+      levels.push_back(l);
+    }
+    ApplyStatus expected = ApplyStatus::Ok;
+    for (const norm::BookLevel& l : levels) {
+      expected = single.apply(l.bid, l.px, l.qty);
+      if (expected != ApplyStatus::Ok) break;
+    }
+    CHECK(batch.apply(levels.data(), levels.size()) == expected);
+    CHECK(batch.pxScale() == single.pxScale() && batch.qtyScale() == single.qtyScale());
+    for (const auto side : {&L2Book::bids, &L2Book::asks}) {
+      const BookSide& a = std::invoke(side, batch);
+      const BookSide& b = std::invoke(side, single);
+      CHECK(a.size() == b.size());
+      for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+        CHECK(a.at(i).px == b.at(i).px && a.at(i).qty == b.at(i).qty);
+    }
+  }
+}
+
 // Decodes the book-stage records the manager wrote into a ring.
 struct Seen {
   std::vector<uint16_t> types;
@@ -256,6 +366,9 @@ int main() {
   crossedBookIsAnIntegrityFailure();
   scalesGrowWithoutLosingLevels();
   depthIsTruncatedToTheSubscribedDepth();
+  sideMatchesAMap<std::greater<>>(true, 1);
+  sideMatchesAMap<std::less<>>(false, 2);
+  batchApplyIsApplyOneByOne();
   if (failures != 0) {
     std::fprintf(stderr, "book_test: %d check(s) failed\n", failures);
     return 1;
