@@ -505,6 +505,8 @@ Verdict Normalizer::run(const ring::RecordView& in) {
     return scanned;
   }
   if (venue_ == kBybit && venues::bybitScan(*this, text, length, scanned)) return scanned;
+  if (venue_ == kOkx && venues::okxScan(*this, text, length, scanned)) return scanned;
+  if (venue_ == kCoinbase && venues::coinbaseScan(*this, text, length, scanned)) return scanned;
 
   if (!ensureScratch(length)) return Verdict::Oversized;
   char* copy = scratch_.get();

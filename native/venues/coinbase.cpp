@@ -1,5 +1,6 @@
 // Coinbase Exchange ws-feed (`coinbase`).
 #include "normalize/fields.h"
+#include "normalize/scan.h"
 #include "venues/venues.h"
 
 namespace tickwire::norm::venues {
@@ -95,6 +96,114 @@ Verdict coinbase(Normalizer& n, JVal doc) {
   if (type == "subscriptions") return n.emitStatus(StatusKind::Subscribed);
   if (type == "error") return error(n, o);
   return Verdict::UnknownMessage;
+}
+
+// ---- the direct scan (normalize/scan.h) of match and l2update messages ----
+
+namespace {
+
+// A time as rfc3339() (fields.h) converts it; false for one it would note as
+// bad_timestamp, which the general path then reports.
+bool timeValue(std::string_view text, int64_t& us) {
+  switch (parseRfc3339(text, us)) {
+    case TimeStatus::Ok:
+      return true;
+    case TimeStatus::BeforeEpoch:
+      us = records::kNullTs;
+      return true;
+    case TimeStatus::Bad:
+      break;
+  }
+  return false;
+}
+
+// c after `{"type":"match",` (or last_match): {"type","trade_id",
+// "maker_order_id","taker_order_id","side","size","price","product_id",
+// "sequence","time"}, the order Coinbase sends, read straight through.
+bool matchLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
+  std::string_view id, side, product, time, ignored;
+  int64_t idValue, ignoredValue, ts;
+  double price, size;
+  if (!scanLit(c, "\"trade_id\":") || !c.plainInt(id, idValue) || !scanLit(c, ",\"maker_order_id\":") ||
+      !c.str(ignored) || !scanLit(c, ",\"taker_order_id\":") || !c.str(ignored) || !scanLit(c, ",\"side\":") ||
+      !c.str(side) || !scanLit(c, ",\"size\":") || !c.decimalString(size) || !scanLit(c, ",\"price\":") ||
+      !c.decimalString(price) || !scanLit(c, ",\"product_id\":") || !c.str(product) || !scanLit(c, ",\"sequence\":") ||
+      !c.plainInt(ignored, ignoredValue) || !scanLit(c, ",\"time\":") || !c.str(time) || !c.eat('}') || !c.atEnd() ||
+      !timeValue(time, ts)) {
+    return false;
+  }
+  bool sell;  // the maker's side: the aggressor took the other one
+  if (side == "buy") {
+    sell = true;
+  } else if (side == "sell") {
+    sell = false;
+  } else {
+    return false;
+  }
+  uint32_t sym = 0;
+  verdict = n.symbol(SymbolRule::Dashed, product, sym);
+  if (verdict == Verdict::Ok) verdict = n.emitTrade(sym, ts, price, size, sell, id);
+  return true;
+}
+
+// [["buy"|"sell","price","size"], …], pushed in the order sent (as the general path does).
+bool scanChanges(Normalizer& n, scan::Cursor& c) {
+  return scan::array(c, [&]() -> bool {
+    std::string_view side;
+    double px, qty;
+    Fixed pxFixed, qtyFixed;
+    if (!c.eat('[') || !c.str(side) || !c.eat(',') || !c.levelString(px, pxFixed) || !c.eat(',') ||
+        !c.levelString(qty, qtyFixed)) {
+      return false;
+    }
+    while (c.eat(',')) {
+      if (!c.scalar()) return false;
+    }
+    if (!c.eat(']')) return false;
+    bool bid;
+    if (side == "buy") {
+      bid = true;
+    } else if (side == "sell") {
+      bid = false;
+    } else {
+      return false;
+    }
+    n.pushLevel(bid, px, qty, pxFixed, qtyFixed);
+    return true;
+  });
+}
+
+// c after `{"type":"l2update",`: then "product_id", and "changes" and "time"
+// in either order (the feed has sent both). False (levels possibly pushed):
+// the frame is not in this layout.
+bool l2updateLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
+  std::string_view product, time;
+  int64_t ts;
+  if (!scanLit(c, "\"product_id\":") || !c.str(product)) return false;
+  if (scanLit(c, ",\"changes\":")) {
+    if (!scanChanges(n, c) || !scanLit(c, ",\"time\":") || !c.str(time)) return false;
+  } else if (!scanLit(c, ",\"time\":") || !c.str(time) || !scanLit(c, ",\"changes\":") || !scanChanges(n, c)) {
+    return false;
+  }
+  if (!c.eat('}') || !c.atEnd() || !timeValue(time, ts)) return false;
+  const Opt<int64_t> none;
+  uint32_t sym = 0;
+  verdict = n.symbol(SymbolRule::Dashed, product, sym);
+  if (verdict == Verdict::Ok) verdict = n.emitBook(sym, ts, false, none, none, none);
+  return true;
+}
+
+}  // namespace
+
+bool coinbaseScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  scan::Cursor c{text, text + length};
+  std::string_view type;
+  if (!scanLit(c, "{\"type\":") || !c.str(type) || !c.eat(',')) return false;
+  if (type == "match" || type == "last_match") return matchLayout(n, c, verdict);
+  if (type != "l2update") return false;
+  if (l2updateLayout(n, c, verdict)) return true;
+  n.clearLevels();
+  return false;
 }
 
 }  // namespace tickwire::norm::venues

@@ -1,7 +1,10 @@
 // OKX v5 public (`okx`): {arg: {channel, instId}, action?, data: [...]}.
 // Times are millisecond decimal strings; the text `pong` is handled by the
 // normalizer before JSON parsing.
+#include <new>
+
 #include "normalize/fields.h"
+#include "normalize/scan.h"
 #include "venues/venues.h"
 
 namespace tickwire::norm::venues {
@@ -194,6 +197,220 @@ Verdict okx(Normalizer& n, JVal doc) {
   if (channel == "funding-rate") return derivative(n, root, DerivKind::Funding);
   if (channel == "index-tickers") return derivative(n, root, DerivKind::Index);
   return Verdict::UnknownMessage;
+}
+
+// ---- the direct scan (normalize/scan.h) of trades and book messages ----
+
+namespace {
+
+// `"1652459199958"`: a time as OKX sends it (a string of milliseconds), read
+// as msValue reads one.
+bool msString(scan::Cursor& c, int64_t& us) {
+  std::string_view token;
+  int64_t ms;
+  return c.eat('"') && c.plainInt(token, ms) && c.eat('"') && scan::msValue(ms, true, us);
+}
+
+// integerValue of a plain (at most 15 digit) integer, sign allowed: checksums are negative half the time.
+bool signedInt(scan::Cursor& c, int64_t& out) {
+  std::string_view token;
+  const bool negative = c.eat('-');
+  if (!c.plainInt(token, out)) return false;
+  if (negative) out = -out;
+  return true;
+}
+
+// A value nobody reads: OKX's are mostly a few digits in quotes (a level's
+// "0" and order count, a trade's count), skipped byte by byte; any other
+// scalar by scalar().
+bool skipValue(scan::Cursor& c) {
+  const char* p = c.p;
+  if (p < c.end && *p == '"') {
+    ++p;
+    while (p < c.end && isDigit(*p)) ++p;
+    if (p < c.end && *p == '"') {
+      c.p = p + 1;
+      return true;
+    }
+  }
+  return c.scalar();
+}
+
+struct Trade {
+  std::string_view inst, id;
+  double px, sz;
+  int64_t ts;
+  bool sell;
+};
+constexpr size_t kMaxScannedTrades = 16;
+// Room for a frame's trades, each constructed as it is scanned: an array of
+// Trade would construct all 16 (32 string_views) for every frame.
+union TradeSlots {
+  TradeSlots() {}
+  Trade at[kMaxScannedTrades];
+};
+
+// A key read by tradeLayout: all are at most 8 bytes, and keys hold no NUL,
+// so the word alone tells them.
+bool isTradeKey(std::string_view k, uint64_t word) {
+  static constexpr uint64_t kRead[] = {keyWord("instId"), keyWord("tradeId"), keyWord("px"),
+                                       keyWord("sz"),     keyWord("side"),    keyWord("ts")};
+  if (k.size() > 8) return false;
+  for (uint64_t read : kRead) {
+    if (word == read) return true;
+  }
+  return false;
+}
+
+// {"instId","tradeId","px","sz","side","ts"[,"count"][,"seqId"], then any
+// other members nobody reads}: OKX's order, read straight through.
+bool tradeLayout(scan::Cursor& c, Trade& t) {
+  std::string_view side;
+  if (!scanLit(c, "{\"instId\":") || !c.str(t.inst) || !scanLit(c, ",\"tradeId\":") || !c.str(t.id) ||
+      !scanLit(c, ",\"px\":") || !c.decimalString(t.px) || !scanLit(c, ",\"sz\":") || !c.decimalString(t.sz) ||
+      !scanLit(c, ",\"side\":") || !c.str(side) || !scanLit(c, ",\"ts\":") || !msString(c, t.ts)) {
+    return false;
+  }
+  if (side == "buy") {
+    t.sell = false;
+  } else if (side == "sell") {
+    t.sell = true;
+  } else {
+    return false;
+  }
+  std::string_view ignored;
+  int64_t ignoredValue;
+  if (scanLit(c, ",\"count\":") && !skipValue(c)) return false;
+  if (scanLit(c, ",\"seqId\":") && !c.plainInt(ignored, ignoredValue) && !c.scalar()) return false;
+  // A later copy of a key read above would win in the general path.
+  while (c.eat(',')) {
+    std::string_view k;
+    uint64_t word;
+    if (!c.key(k, word) || isTradeKey(k, word) || !c.scalar()) return false;
+  }
+  return c.eat('}');
+}
+
+// c after `"data":`.
+bool tradesScan(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
+  TradeSlots slots;
+  Trade* const trades = slots.at;
+  size_t count = 0;
+  const bool ok = scan::array(
+      c, [&]() -> bool { return count < kMaxScannedTrades && tradeLayout(c, *new (&trades[count++]) Trade); });
+  if (!ok || !c.eat('}') || !c.atEnd()) return false;
+  verdict = Verdict::Ok;
+  for (size_t k = 0; k < count && verdict == Verdict::Ok; ++k) {
+    uint32_t sym = 0;
+    verdict = n.symbol(SymbolRule::Okx, trades[k].inst, sym);
+    if (verdict == Verdict::Ok) {
+      verdict = n.emitTrade(sym, trades[k].ts, trades[k].px, trades[k].sz, trades[k].sell, trades[k].id);
+    }
+  }
+  return true;
+}
+
+// OKX sends asks before bids, and the general path pushes bids first (the
+// book stage applies levels in push order): the asks wait here, as plain
+// fields so that the array costs nothing to set up. A frame with more (a
+// 400-level snapshot) takes the general path.
+struct HeldLevel {
+  double px, qty;
+  int64_t pxMantissa, qtyMantissa;
+  int8_t pxExponent, qtyExponent;
+};
+constexpr size_t kMaxHeldAsks = 128;
+
+// [["px","sz","0","orders"], …]: the first two entries decimals the general
+// path accepts, the others any scalars. take(px, qty, pxFixed, qtyFixed)
+// false stops the scan.
+template <typename Fn>
+bool scanLevels(scan::Cursor& c, Fn&& take) {
+  return scan::array(c, [&]() -> bool {
+    double px, qty;
+    Fixed pxFixed, qtyFixed;
+    if (!c.eat('[') || !c.levelString(px, pxFixed) || !c.eat(',') || !c.levelString(qty, qtyFixed)) return false;
+    while (c.eat(',')) {
+      if (!skipValue(c)) return false;
+    }
+    return c.eat(']') && take(px, qty, pxFixed, qtyFixed);
+  });
+}
+
+// `,"key":N` when it comes next (then N must be a plain integer).
+template <size_t K>
+bool optInt(scan::Cursor& c, const char (&member)[K], Opt<int64_t>& out) {
+  if (!scanLit(c, member)) return true;
+  out.present = true;
+  return signedInt(c, out.value);
+}
+
+// c after `"data":`: exactly one book, {"asks","bids"[,"instId"],"ts"
+// [,"checksum"][,"prevSeqId"][,"seqId"]}, OKX's order. False (levels possibly
+// pushed): the frame is not in this layout.
+bool bookScan(Normalizer& n, scan::Cursor& c, std::string_view inst, bool snapshot, Verdict& verdict) {
+  HeldLevel asks[kMaxHeldAsks];
+  size_t askCount = 0;
+  const auto holdAsk = [&](double px, double qty, const Fixed& pxFixed, const Fixed& qtyFixed) {
+    if (askCount == kMaxHeldAsks) return false;
+    asks[askCount++] = HeldLevel{px, qty, pxFixed.mantissa, qtyFixed.mantissa, pxFixed.exponent, qtyFixed.exponent};
+    return true;
+  };
+  const auto pushBid = [&](double px, double qty, const Fixed& pxFixed, const Fixed& qtyFixed) {
+    n.pushLevel(true, px, qty, pxFixed, qtyFixed);
+    return true;
+  };
+  std::string_view ignored;
+  int64_t ts;
+  Opt<int64_t> seq, prevSeq, checksum;
+  if (!scanLit(c, "[{\"asks\":") || !scanLevels(c, holdAsk) || !scanLit(c, ",\"bids\":") || !scanLevels(c, pushBid)) {
+    return false;
+  }
+  if (scanLit(c, ",\"instId\":") && !c.str(ignored)) return false;
+  if (!scanLit(c, ",\"ts\":") || !msString(c, ts) || !optInt(c, ",\"checksum\":", checksum) ||
+      !optInt(c, ",\"prevSeqId\":", prevSeq) || !optInt(c, ",\"seqId\":", seq) || !scanLit(c, "}]}") || !c.atEnd()) {
+    return false;
+  }
+  for (size_t k = 0; k < askCount; ++k) {
+    const HeldLevel& a = asks[k];
+    n.pushLevel(false, a.px, a.qty, Fixed{a.pxMantissa, a.pxExponent}, Fixed{a.qtyMantissa, a.qtyExponent});
+  }
+  uint32_t sym = 0;
+  verdict = n.symbol(SymbolRule::Okx, inst, sym);
+  if (verdict == Verdict::Ok) verdict = n.emitBook(sym, ts, snapshot, seq, prevSeq, checksum);
+  return true;
+}
+
+// {"arg":{"channel","instId"}[,"action"],"data":[…]}: the order OKX sends.
+bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  scan::Cursor c{text, text + length};
+  std::string_view channel, inst;
+  if (!scanLit(c, "{\"arg\":{\"channel\":") || !c.str(channel) || !scanLit(c, ",\"instId\":") || !c.str(inst) ||
+      !scanLit(c, "},\"")) {
+    return false;
+  }
+  if (channel == "trades" || channel == "trades-all") return scanLit(c, "data\":") && tradesScan(n, c, verdict);
+  bool snapshot = true;
+  if (channel == "books" || channel == "books-l2-tbt" || channel == "books50-l2-tbt") {
+    std::string_view action;
+    if (!scanLit(c, "action\":") || !c.str(action) || !scanLit(c, ",\"")) return false;
+    if (action == "update") {
+      snapshot = false;
+    } else if (action != "snapshot") {
+      return false;
+    }
+  } else if (channel != "books5") {  // books5: always a snapshot, no action
+    return false;
+  }
+  return scanLit(c, "data\":") && bookScan(n, c, inst, snapshot, verdict);
+}
+
+}  // namespace
+
+bool okxScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  if (layoutScan(n, text, length, verdict)) return true;
+  n.clearLevels();
+  return false;
 }
 
 }  // namespace tickwire::norm::venues
