@@ -11,9 +11,11 @@
 // contract and is unchanged):
 //   - UTF-8: an 8-bytes-at-a-time ASCII test, simdjson::validate_utf8 only for
 //     frames with non-ASCII bytes; the whole frame is checked before any JSON.
-//   - Direct scan: Binance trades, aggTrades and bookTickers and Bybit
-//     orderbook and publicTrade messages in compact form are read straight
-//     from the frame text in one pass (normalize/scan.h) and emitted only if
+//   - Direct scan: Binance trades, aggTrades and bookTickers, Bybit orderbook
+//     and publicTrade, OKX trades and books, Coinbase match and l2update
+//     messages in compact form (in the venue's own key order where it has
+//     one) are read straight from the frame text in one pass
+//     (normalize/scan.h) and emitted only if
 //     every field is valid; any other frame, and any doubt, takes the general
 //     path below from scratch, so the output is the general path's.
 //   - JSON: one validating pass (parseJson in normalizer.cpp) over a padded

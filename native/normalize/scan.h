@@ -11,7 +11,7 @@
 //     literals and structure, and the whole frame is checked as UTF-8 first);
 //   - the fields read are the same ones, with the same conversions;
 //   - nothing is emitted until the whole frame has been read.
-// Venue code that uses it: venues/binance.cpp and venues/bybit.cpp.
+// Venue code that uses it: venues/binance.cpp, bybit.cpp, okx.cpp and coinbase.cpp.
 #pragma once
 
 #include <cstdint>
