@@ -15,8 +15,8 @@
 //     and publicTrade, OKX trades and books, Coinbase match and l2update
 //     messages in compact form (in the venue's own key order where it has
 //     one) are read straight from the frame text in one pass
-//     (normalize/scan.h) and emitted only if
-//     every field is valid; any other frame, and any doubt, takes the general
+//     (normalize/scan.h) and emitted only if every field is valid; any
+//     other frame, and any doubt, takes the general
 //     path below from scratch, so the output is the general path's.
 //   - JSON: one validating pass (parseJson in normalizer.cpp) over a padded
 //     copy of the frame checks the whole document (RFC 8259, nesting at most
