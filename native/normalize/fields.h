@@ -316,7 +316,8 @@ inline Verdict idText(Normalizer& n, JVal o, std::string_view key, std::string_v
   TW_TRY(lookup(o, key, v));
   if (v->type == JType::String) {
     out = v->str();
-    return Verdict::Ok;
+    // The trade record holds at most kTradeIdBytes of id (docs/records.md).
+    return out.size() > records::kTradeIdBytes ? Verdict::WrongType : Verdict::Ok;
   }
   if (v->type != JType::Number) return Verdict::WrongType;
   const std::string_view token = v->str();

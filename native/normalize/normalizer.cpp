@@ -548,7 +548,12 @@ void Normalizer::commit() {
 
 Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) {
   id = 0;
-  if (failed()) return Verdict::Ok;
+  if (failed()) {
+    // No output any more, but a symbol too long for a record (wrong_type)
+    // still outranks the value error (docs/events.md).
+    char text[kMaxSymbolBytes];
+    return canonicalSymbol(rule, raw, text) == SIZE_MAX ? Verdict::WrongType : Verdict::Ok;
+  }
   const size_t keyBytes = raw.size() + 1;
   // The usual case, the same instrument as this rule's last lookup: no cache key to build.
   LastSymbol& last = last_[static_cast<uint8_t>(rule) & 7];
@@ -607,8 +612,8 @@ Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) 
 }
 
 Verdict Normalizer::emitTrade(uint32_t symbol, int64_t ts, double price, double qty, bool sell, std::string_view id) {
-  if (failed()) return Verdict::Ok;
   if (id.size() > records::kTradeIdBytes) return Verdict::WrongType;
+  if (failed()) return Verdict::Ok;
   Verdict verdict;
   uint8_t* dst =
       reserve(records::kTrade, symbol, sell ? records::kTradeSell : 0, sizeof(records::TradePayload), verdict);

@@ -20,6 +20,20 @@ import { checkJsonQuantity, parseQuantity, parseSigned } from './number';
 import { msToMicros, rfc3339ToMicros } from './time';
 import type { SymbolMapper } from './symbols';
 
+/**
+ * docs/records.md: the native records hold at most 64 bytes (UTF-8) of
+ * canonical symbol and of trade id; longer ones make the frame `wrong_type`.
+ */
+export const MAX_SYMBOL_BYTES = 64;
+export const MAX_TRADE_ID_BYTES = 64;
+
+const utf8 = new TextEncoder();
+/** Whether `text` is longer than `max` bytes in UTF-8. */
+function exceedsUtf8(text: string, max: number): boolean {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short text needs no encoding.
+  return text.length * 3 > max && utf8.encode(text).byteLength > max;
+}
+
 export class RejectError extends Error {
   constructor(
     readonly reason: RejectReason,
@@ -138,7 +152,11 @@ export class Frame {
   }
 
   symbol(o: JsonObject, key: string): string {
-    return this.symbols.canonical(this.venue, reqString(o, key), this.market);
+    const symbol = this.symbols.canonical(this.venue, reqString(o, key), this.market);
+    if (exceedsUtf8(symbol, MAX_SYMBOL_BYTES)) {
+      throw new RejectError('wrong_type', key);
+    }
+    return symbol;
   }
 
   canonical(raw: string): string {
@@ -202,7 +220,10 @@ export class Frame {
    */
   id(o: JsonObject, key: string): string {
     const value = required(o, key);
-    if (typeof value === 'string') return value;
+    if (typeof value === 'string') {
+      if (exceedsUtf8(value, MAX_TRADE_ID_BYTES)) throw new RejectError('wrong_type', key);
+      return value;
+    }
     if (typeof value !== 'number') throw new RejectError('wrong_type', key);
     if (Number.isSafeInteger(value) && value >= 0) return String(value);
     this.value('bad_number');
@@ -213,7 +234,9 @@ export class Frame {
   integer(o: JsonObject, key: string): number {
     const value = required(o, key);
     if (typeof value !== 'number') throw new RejectError('wrong_type', key);
-    return Number.isSafeInteger(value) ? value : this.value('bad_number');
+    if (!Number.isSafeInteger(value)) return this.value('bad_number');
+    // JSON `-0` is an integer too; native's int64 fields have no -0, so give 0.
+    return value === 0 ? 0 : value;
   }
 
   optInteger(o: JsonObject, key: string): number | undefined {

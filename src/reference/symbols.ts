@@ -42,6 +42,14 @@ export function splitByQuoteList(joined: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Upper case for ASCII letters only, as native does: full Unicode case
+ * mapping would change other text and its length (`ß` -> `SS`).
+ */
+function asciiUpper(s: string): string {
+  return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
+}
+
 // Hostile input can carry unbounded distinct symbols; the cache must not grow without end.
 const CACHE_LIMIT = 65_536;
 
@@ -57,7 +65,7 @@ export class SymbolMapper {
   /** Loaded metadata takes precedence over the quote-asset list for joined symbols. */
   setInstruments(venue: VenueId, list: Iterable<InstrumentInfo>): void {
     const pairs = new Map<string, string>();
-    for (const i of list) pairs.set(i.symbol.toUpperCase(), `${i.base.toUpperCase()}-${i.quote.toUpperCase()}`);
+    for (const i of list) pairs.set(asciiUpper(i.symbol), `${asciiUpper(i.base)}-${asciiUpper(i.quote)}`);
     this.instruments.set(venue, pairs);
     this.cache.clear();
   }
@@ -71,7 +79,7 @@ export class SymbolMapper {
     const cache = market === 'perp' ? byMarket[1] : byMarket[0];
     let symbol = cache.get(raw);
     if (symbol === undefined) {
-      symbol = this.compute(venue, raw.toUpperCase(), market);
+      symbol = this.compute(venue, asciiUpper(raw), market);
       if (cache.size >= CACHE_LIMIT) cache.clear();
       cache.set(raw, symbol);
     }

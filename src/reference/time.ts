@@ -21,7 +21,8 @@ export function msToMicros(value: unknown): number | RejectReason {
 
 function integerMicros(ms: number): number | RejectReason {
   if (!Number.isInteger(ms) || ms < 0) return 'bad_timestamp';
-  const us = ms * 1000;
+  // JSON `-0` passes as 0 ms; give +0 as native's int64 does, not -0 µs.
+  const us = ms === 0 ? 0 : ms * 1000;
   // Beyond 2^53 the product is no longer the exact integer.
   return Number.isSafeInteger(us) ? us : 'bad_timestamp';
 }
