@@ -393,6 +393,39 @@ class JsonParser {
   bool outOfMemory_ = false;  // the tape could not grow: the frame is oversized for this process
 };
 
+// a[0, n) == b[0, n): symbols (up to 16 bytes) by two overlapping loads
+// instead of a call to the library memcmp.
+inline bool sameText(const char* a, const char* b, size_t n) {
+  const auto differ = [&](auto word) {
+    constexpr size_t w = sizeof word;
+    decltype(word) x, y, u, v;
+    std::memcpy(&x, a, w);
+    std::memcpy(&y, b, w);
+    std::memcpy(&u, a + n - w, w);
+    std::memcpy(&v, b + n - w, w);
+    return ((x ^ y) | (u ^ v)) != 0;
+  };
+  if (n >= 8 && n <= 16) return !differ(uint64_t{});
+  if (n >= 4 && n < 8) return !differ(uint32_t{});
+  return std::memcmp(a, b, n) == 0;
+}
+
+// memcpy of a trade id (mostly 4 to 16 bytes) by two overlapping loads and
+// stores instead of a call to the library memcpy.
+inline void copyText(uint8_t* dst, const char* src, size_t n) {
+  const auto copy = [&](auto word) {
+    constexpr size_t w = sizeof word;
+    decltype(word) head, tail;
+    std::memcpy(&head, src, w);
+    std::memcpy(&tail, src + n - w, w);
+    std::memcpy(dst, &head, w);
+    std::memcpy(dst + n - w, &tail, w);
+  };
+  if (n >= 8 && n <= 16) return copy(uint64_t{});
+  if (n >= 4 && n < 8) return copy(uint32_t{});
+  std::memcpy(dst, src, n);
+}
+
 // UTF-8 validity: pure ASCII (the usual frame) is checked 32 or 8 bytes at a time.
 bool validUtf8(const char* text, size_t length) {
   size_t i = 0;
@@ -402,7 +435,9 @@ bool validUtf8(const char* text, size_t length) {
     __m256i any = _mm256_setzero_si256();
     for (; i + 32 <= length; i += 32)
       any = _mm256_or_si256(any, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + i)));
-    if (_mm256_movemask_epi8(any) != 0) return simdjson::validate_utf8(text, length);
+    // The tail as the last 32 bytes, overlapping bytes already seen.
+    any = _mm256_or_si256(any, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + length - 32)));
+    return _mm256_movemask_epi8(any) == 0 || simdjson::validate_utf8(text, length);
   }
 #endif
   for (; i + 8 <= length; i += 8) {
@@ -557,7 +592,7 @@ Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) 
   const size_t keyBytes = raw.size() + 1;
   // The usual case, the same instrument as this rule's last lookup: no cache key to build.
   LastSymbol& last = last_[static_cast<uint8_t>(rule) & 7];
-  const bool same = keyBytes == last.keyBytes && std::memcmp(last.key + 1, raw.data(), raw.size()) == 0;
+  const bool same = keyBytes == last.keyBytes && sameText(last.key + 1, raw.data(), raw.size());
   if (same && symbols_.announced(last.id)) {
     id = last.id;
     return Verdict::Ok;
@@ -623,7 +658,7 @@ Verdict Normalizer::emitTrade(uint32_t symbol, int64_t ts, double price, double 
   std::memcpy(dst, &head, sizeof head);
   uint8_t* idDst = dst + offsetof(records::TradePayload, id);
   std::memset(idDst, 0, records::kTradeIdBytes);
-  if (!id.empty()) std::memcpy(idDst, id.data(), id.size());  // an absent id is a null view
+  if (!id.empty()) copyText(idDst, id.data(), id.size());  // an absent id is a null view
   commit();
   return Verdict::Ok;
 }

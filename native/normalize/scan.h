@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 
 #if defined(__SSE4_1__) && defined(__SSSE3__)
 #include <immintrin.h>
@@ -64,10 +65,24 @@ struct Cursor {
     }
     return false;
   }
+  // A literal as (overlapping) loads of 2, 4 or 8 bytes: for most literal
+  // lengths GCC would call the library memcmp, several times per frame.
   template <size_t N>
-  bool lit(const char (&s)[N]) {
+  [[gnu::always_inline]] bool lit(const char (&s)[N]) {
     constexpr size_t n = N - 1;
-    if (static_cast<size_t>(end - p) < n || std::memcmp(p, s, n) != 0) return false;
+    static_assert(n >= 2 && n <= 32);
+    using Word = std::conditional_t<n >= 8, uint64_t, std::conditional_t<n >= 4, uint32_t, uint16_t>>;
+    constexpr size_t w = sizeof(Word);
+    if (static_cast<size_t>(end - p) < n) return false;
+    Word diff = 0;
+    for (size_t i = 0; i < n; i += w) {
+      const size_t at = i + w <= n ? i : n - w;
+      Word have, want;
+      std::memcpy(&have, p + at, w);
+      std::memcpy(&want, s + at, w);
+      diff |= have ^ want;
+    }
+    if (diff != 0) return false;
     p += n;
     return true;
   }

@@ -222,7 +222,7 @@ template <char Lead, char K>
   c.p += 5;
   std::string_view ignored;
   int64_t ignoredValue;
-  bool ignoredPlain;
+  bool ignoredPlain, ignoredFlag;
   if constexpr (K == 'e') return ev.hasE = true, c.str(ev.e);
   if constexpr (K == 's') return ev.hasS = true, c.str(ev.s);
   if constexpr (K == 'p') return ev.hasP = true, c.decimalString(ev.p);
@@ -241,6 +241,9 @@ template <char Lead, char K>
   if constexpr (K == 'm') return ev.hasM = true, c.boolean(ev.m);
   if constexpr (K == 'u') ev.hasU = true;
   if constexpr (K == 'E' || K == 'f' || K == 'l' || K == 'u') return c.intToken(ignored, ignoredValue, ignoredPlain);
+  // Ignored values of the type Binance sends (another type: the layout fails, scanEvent reads it).
+  if constexpr (K == 'M') return c.boolean(ignoredFlag);
+  if constexpr (K == 'X') return c.str(ignored);
   return c.scalar();
 }
 

@@ -124,12 +124,11 @@ bool matchLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
   std::string_view id, side, product, time, ignored;
   int64_t idValue, ignoredValue, ts;
   double price, size;
-  if (!scanLit(c, "\"trade_id\":") || !c.plainInt(id, idValue) || !scanLit(c, ",\"maker_order_id\":") ||
-      !c.str(ignored) || !scanLit(c, ",\"taker_order_id\":") || !c.str(ignored) || !scanLit(c, ",\"side\":") ||
-      !c.str(side) || !scanLit(c, ",\"size\":") || !c.decimalString(size) || !scanLit(c, ",\"price\":") ||
-      !c.decimalString(price) || !scanLit(c, ",\"product_id\":") || !c.str(product) || !scanLit(c, ",\"sequence\":") ||
-      !c.plainInt(ignored, ignoredValue) || !scanLit(c, ",\"time\":") || !c.str(time) || !c.eat('}') || !c.atEnd() ||
-      !timeValue(time, ts)) {
+  if (!c.lit("\"trade_id\":") || !c.plainInt(id, idValue) || !c.lit(",\"maker_order_id\":") || !c.str(ignored) ||
+      !c.lit(",\"taker_order_id\":") || !c.str(ignored) || !c.lit(",\"side\":") || !c.str(side) ||
+      !c.lit(",\"size\":") || !c.decimalString(size) || !c.lit(",\"price\":") || !c.decimalString(price) ||
+      !c.lit(",\"product_id\":") || !c.str(product) || !c.lit(",\"sequence\":") || !c.plainInt(ignored, ignoredValue) ||
+      !c.lit(",\"time\":") || !c.str(time) || !c.eat('}') || !c.atEnd() || !timeValue(time, ts)) {
     return false;
   }
   bool sell;  // the maker's side: the aggressor took the other one
@@ -179,10 +178,10 @@ bool scanChanges(Normalizer& n, scan::Cursor& c) {
 bool l2updateLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
   std::string_view product, time;
   int64_t ts;
-  if (!scanLit(c, "\"product_id\":") || !c.str(product)) return false;
-  if (scanLit(c, ",\"changes\":")) {
-    if (!scanChanges(n, c) || !scanLit(c, ",\"time\":") || !c.str(time)) return false;
-  } else if (!scanLit(c, ",\"time\":") || !c.str(time) || !scanLit(c, ",\"changes\":") || !scanChanges(n, c)) {
+  if (!c.lit("\"product_id\":") || !c.str(product)) return false;
+  if (c.lit(",\"changes\":")) {
+    if (!scanChanges(n, c) || !c.lit(",\"time\":") || !c.str(time)) return false;
+  } else if (!c.lit(",\"time\":") || !c.str(time) || !c.lit(",\"changes\":") || !scanChanges(n, c)) {
     return false;
   }
   if (!c.eat('}') || !c.atEnd() || !timeValue(time, ts)) return false;
@@ -198,7 +197,7 @@ bool l2updateLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
 bool coinbaseScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
   scan::Cursor c{text, text + length};
   std::string_view type;
-  if (!scanLit(c, "{\"type\":") || !c.str(type) || !c.eat(',')) return false;
+  if (!c.lit("{\"type\":") || !c.str(type) || !c.eat(',')) return false;
   if (type == "match" || type == "last_match") return matchLayout(n, c, verdict);
   if (type != "l2update") return false;
   if (l2updateLayout(n, c, verdict)) return true;

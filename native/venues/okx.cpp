@@ -266,9 +266,9 @@ bool isTradeKey(std::string_view k, uint64_t word) {
 // other members nobody reads}: OKX's order, read straight through.
 bool tradeLayout(scan::Cursor& c, Trade& t) {
   std::string_view side;
-  if (!scanLit(c, "{\"instId\":") || !c.str(t.inst) || !scanLit(c, ",\"tradeId\":") || !c.str(t.id) ||
-      !scanLit(c, ",\"px\":") || !c.decimalString(t.px) || !scanLit(c, ",\"sz\":") || !c.decimalString(t.sz) ||
-      !scanLit(c, ",\"side\":") || !c.str(side) || !scanLit(c, ",\"ts\":") || !msString(c, t.ts)) {
+  if (!c.lit("{\"instId\":") || !c.str(t.inst) || !c.lit(",\"tradeId\":") || !c.str(t.id) || !c.lit(",\"px\":") ||
+      !c.decimalString(t.px) || !c.lit(",\"sz\":") || !c.decimalString(t.sz) || !c.lit(",\"side\":") || !c.str(side) ||
+      !c.lit(",\"ts\":") || !msString(c, t.ts)) {
     return false;
   }
   if (side == "buy") {
@@ -280,8 +280,8 @@ bool tradeLayout(scan::Cursor& c, Trade& t) {
   }
   std::string_view ignored;
   int64_t ignoredValue;
-  if (scanLit(c, ",\"count\":") && !skipValue(c)) return false;
-  if (scanLit(c, ",\"seqId\":") && !c.plainInt(ignored, ignoredValue) && !c.scalar()) return false;
+  if (c.lit(",\"count\":") && !skipValue(c)) return false;
+  if (c.lit(",\"seqId\":") && !c.plainInt(ignored, ignoredValue) && !c.scalar()) return false;
   // A later copy of a key read above would win in the general path.
   while (c.eat(',')) {
     std::string_view k;
@@ -340,7 +340,7 @@ bool scanLevels(scan::Cursor& c, Fn&& take) {
 // `,"key":N` when it comes next (then N must be a plain integer).
 template <size_t K>
 bool optInt(scan::Cursor& c, const char (&member)[K], Opt<int64_t>& out) {
-  if (!scanLit(c, member)) return true;
+  if (!c.lit(member)) return true;
   out.present = true;
   return signedInt(c, out.value);
 }
@@ -363,12 +363,12 @@ bool bookScan(Normalizer& n, scan::Cursor& c, std::string_view inst, bool snapsh
   std::string_view ignored;
   int64_t ts;
   Opt<int64_t> seq, prevSeq, checksum;
-  if (!scanLit(c, "[{\"asks\":") || !scanLevels(c, holdAsk) || !scanLit(c, ",\"bids\":") || !scanLevels(c, pushBid)) {
+  if (!c.lit("[{\"asks\":") || !scanLevels(c, holdAsk) || !c.lit(",\"bids\":") || !scanLevels(c, pushBid)) {
     return false;
   }
-  if (scanLit(c, ",\"instId\":") && !c.str(ignored)) return false;
-  if (!scanLit(c, ",\"ts\":") || !msString(c, ts) || !optInt(c, ",\"checksum\":", checksum) ||
-      !optInt(c, ",\"prevSeqId\":", prevSeq) || !optInt(c, ",\"seqId\":", seq) || !scanLit(c, "}]}") || !c.atEnd()) {
+  if (c.lit(",\"instId\":") && !c.str(ignored)) return false;
+  if (!c.lit(",\"ts\":") || !msString(c, ts) || !optInt(c, ",\"checksum\":", checksum) ||
+      !optInt(c, ",\"prevSeqId\":", prevSeq) || !optInt(c, ",\"seqId\":", seq) || !c.lit("}]}") || !c.atEnd()) {
     return false;
   }
   for (size_t k = 0; k < askCount; ++k) {
@@ -385,15 +385,14 @@ bool bookScan(Normalizer& n, scan::Cursor& c, std::string_view inst, bool snapsh
 bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
   scan::Cursor c{text, text + length};
   std::string_view channel, inst;
-  if (!scanLit(c, "{\"arg\":{\"channel\":") || !c.str(channel) || !scanLit(c, ",\"instId\":") || !c.str(inst) ||
-      !scanLit(c, "},\"")) {
+  if (!c.lit("{\"arg\":{\"channel\":") || !c.str(channel) || !c.lit(",\"instId\":") || !c.str(inst) || !c.lit("},\"")) {
     return false;
   }
-  if (channel == "trades" || channel == "trades-all") return scanLit(c, "data\":") && tradesScan(n, c, verdict);
+  if (channel == "trades" || channel == "trades-all") return c.lit("data\":") && tradesScan(n, c, verdict);
   bool snapshot = true;
   if (channel == "books" || channel == "books-l2-tbt" || channel == "books50-l2-tbt") {
     std::string_view action;
-    if (!scanLit(c, "action\":") || !c.str(action) || !scanLit(c, ",\"")) return false;
+    if (!c.lit("action\":") || !c.str(action) || !c.lit(",\"")) return false;
     if (action == "update") {
       snapshot = false;
     } else if (action != "snapshot") {
@@ -402,7 +401,7 @@ bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict
   } else if (channel != "books5") {  // books5: always a snapshot, no action
     return false;
   }
-  return scanLit(c, "data\":") && bookScan(n, c, inst, snapshot, verdict);
+  return c.lit("data\":") && bookScan(n, c, inst, snapshot, verdict);
 }
 
 }  // namespace

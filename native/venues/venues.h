@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 #include "normalize/normalizer.h"
 #include "normalize/scan.h"
@@ -26,28 +25,6 @@ bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdic
 bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict);
 bool coinbaseScan(Normalizer& n, const char* text, size_t length, Verdict& verdict);
 bool okxScan(Normalizer& n, const char* text, size_t length, Verdict& verdict);
-
-// scan::Cursor::lit as (overlapping) loads of 2, 4 or 8 bytes: for most
-// literal lengths GCC calls the library memcmp, several times per frame.
-template <size_t N>
-[[gnu::always_inline]] inline bool scanLit(scan::Cursor& c, const char (&s)[N]) {
-  constexpr size_t n = N - 1;
-  static_assert(n >= 2 && n <= 32);
-  using Word = std::conditional_t<n >= 8, uint64_t, std::conditional_t<n >= 4, uint32_t, uint16_t>>;
-  constexpr size_t w = sizeof(Word);
-  if (static_cast<size_t>(c.end - c.p) < n) return false;
-  Word diff = 0;
-  for (size_t i = 0; i < n; i += w) {
-    const size_t at = i + w <= n ? i : n - w;
-    Word have, want;
-    std::memcpy(&have, c.p + at, w);
-    std::memcpy(&want, s + at, w);
-    diff |= have ^ want;
-  }
-  if (diff != 0) return false;
-  c.p += n;
-  return true;
-}
 
 // A frame whose root is not an object is valid JSON but no message we know.
 inline Verdict rootObject(JVal doc, JVal& out) {

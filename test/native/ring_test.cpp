@@ -114,9 +114,10 @@ void positionsWrapAt2Pow32() {
 void fullRingCountsDrops() {
   auto mem = makeRing(256);
   Writer w(mem.data(), 256);
-  uint8_t buf[40] = {};
+  // Room for the oversized write below, which must fail before reading it.
+  uint8_t buf[128] = {};
   int accepted = 0;
-  while (w.write(RecordMeta{1, 0, 0, 0, 0}, buf, sizeof buf)) ++accepted;
+  while (w.write(RecordMeta{1, 0, 0, 0, 0}, buf, 40)) ++accepted;
   CHECK(accepted == 4);
   CHECK(loadPlain<uint64_t>(mem.data() + kOffDropped) == 1);
   CHECK(!w.write(RecordMeta{1, 0, 0, 0, 0}, buf, maxPayload(256) + 1));
