@@ -50,11 +50,18 @@ inline bool plainToken(std::string_view token, const char* limit, int64_t& out) 
                              detail::digitsValue(lo, 8));
   return true;
 }
-// A cursor over [p, end). Every read is bounds-checked: the frame sits in the
-// input ring with no padding after it.
+// For Cursor::tail: a pshufb index that moves the last k of 16 bytes to the
+// front and zeros the rest, loaded from kTailShuffle + 16 - k.
+alignas(32) inline constexpr unsigned char kTailShuffle[32] = {
+    0,    1,    2,    3,    4,    5,    6,    7,    8,    9,    10,   11,   12,   13,   14,   15,
+    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+
+// A cursor over [p, end) of the frame that starts at `begin`. Every read is
+// bounds-checked: the frame sits in the input ring with no padding after it.
 struct Cursor {
   const char* p;
   const char* end;
+  const char* begin;
 
   bool atEnd() const { return p == end; }
   bool peek(char c) const { return p < end && *p == c; }
@@ -196,9 +203,24 @@ struct Cursor {
   // The last value of a frame ("cts":1786310819052}) has fewer than 16 bytes
   // after it, and nothing past the frame may be read: a zero-padded copy.
   [[gnu::noinline]] bool plainIntAtEnd(std::string_view& token, int64_t& value) {
-    char copy[17] = {};
-    std::memcpy(copy, p, static_cast<size_t>(end - p));
+    alignas(16) char copy[16];
+    tail(p, copy);
     return plainIntIn(copy, token, value);
+  }
+  // The bytes from `from` to the frame's end (fewer than 16), zero-padded to 16.
+  [[gnu::always_inline]] void tail(const char* from, char (&copy)[16]) const {
+    const auto k = static_cast<size_t>(end - from);
+#if defined(__SSSE3__)
+    if (end - begin >= 16) {
+      // The frame's last 16 bytes, shifted down: no byte-by-byte copy.
+      const __m128i last = _mm_loadu_si128(reinterpret_cast<const __m128i*>(end - 16));
+      const __m128i index = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kTailShuffle + 16 - k));
+      _mm_store_si128(reinterpret_cast<__m128i*>(copy), _mm_shuffle_epi8(last, index));
+      return;
+    }
+#endif
+    std::memset(copy, 0, sizeof copy);
+    std::memcpy(copy, from, k);
   }
 
   // Any number token; `plain` when it is a plainToken (below), with its value.
@@ -242,8 +264,8 @@ struct Cursor {
   // bytes after it, and nothing past the frame may be read: a zero-padded copy.
   [[gnu::noinline]] bool quotedDecimalAtEnd(uint64_t& mantissa, uint32_t& fraction) {
     if (end - p < 2 || *p != '"') return false;
-    alignas(16) char copy[16] = {};
-    std::memcpy(copy, p + 1, static_cast<size_t>(end - p - 1));
+    alignas(16) char copy[16];
+    tail(p + 1, copy);
     return quotedDecimalIn(_mm_load_si128(reinterpret_cast<const __m128i*>(copy)), mantissa, fraction);
   }
 #endif

@@ -310,7 +310,7 @@ bool scanKnownEvent(scan::Cursor& c, FlatEvent& ev) {
 }  // namespace
 
 bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
-  scan::Cursor c{text, text + length};
+  scan::Cursor c{text, text + length, text};
   FlatEvent ev;
   if (c.lit("{\"stream\":\"")) {
     // Combined stream: exactly {"stream":"<name>","data":{…}}.

@@ -248,7 +248,7 @@ bool emitTrades(Normalizer& n, const TradeFields* trades, size_t count, Verdict&
 
 // Any key order: the scan of frames not in Bybit's own layout.
 bool keyScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
-  scan::Cursor c{text, text + length};
+  scan::Cursor c{text, text + length, text};
   std::string_view topic, type, ts, cts;
   int64_t tsMs = 0, ctsMs = 0;
   bool tsPlain = false, ctsPlain = false;
@@ -323,7 +323,7 @@ bool tradeLayout(scan::Cursor& c, TradeFields& t) {
 // for books, or an array of trades: the order Bybit sends, read straight
 // through. False (levels possibly pushed): the frame is not in this layout.
 bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
-  scan::Cursor c{text, text + length};
+  scan::Cursor c{text, text + length, text};
   std::string_view topic, type, token;
   int64_t tsMs, ignoredValue;
   bool tsPlain;

@@ -195,7 +195,7 @@ bool l2updateLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
 }  // namespace
 
 bool coinbaseScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
-  scan::Cursor c{text, text + length};
+  scan::Cursor c{text, text + length, text};
   std::string_view type;
   if (!c.lit("{\"type\":") || !c.str(type) || !c.eat(',')) return false;
   if (type == "match" || type == "last_match") return matchLayout(n, c, verdict);

@@ -383,7 +383,7 @@ bool bookScan(Normalizer& n, scan::Cursor& c, std::string_view inst, bool snapsh
 
 // {"arg":{"channel","instId"}[,"action"],"data":[…]}: the order OKX sends.
 bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
-  scan::Cursor c{text, text + length};
+  scan::Cursor c{text, text + length, text};
   std::string_view channel, inst;
   if (!c.lit("{\"arg\":{\"channel\":") || !c.str(channel) || !c.lit(",\"instId\":") || !c.str(inst) || !c.lit("},\"")) {
     return false;
