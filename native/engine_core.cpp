@@ -37,8 +37,8 @@ EngineCore::EngineCore(uint8_t* input, uint32_t inputCapacity, uint8_t* output, 
     }
     if (config_.signals) {
       signals_ = std::make_unique<signals::SignalEngine>(config_.signal);
-      bidQty_.reserve(config_.signal.depthLevels);
-      askQty_.reserve(config_.signal.depthLevels);
+      bidQty_.resize(config_.signal.depthLevels);
+      askQty_.resize(config_.signal.depthLevels);
     }
   }
 }
@@ -81,11 +81,12 @@ bool EngineCore::process(const ring::RecordView& record) {
   return true;
 }
 
-void EngineCore::bookToSignals(uint16_t venue, uint32_t symbol, int64_t ts, int64_t recvUs, bool created, bool wasValid,
-                               book::Verdict verdict) {
-  const book::BookSync& sync = *books_->find(venue, symbol);
+void EngineCore::bookToSignals(uint16_t venue, uint32_t symbol, int64_t ts, int64_t recvUs, const book::BookSync* known,
+                               bool wasValid, book::Verdict verdict) {
+  // A BookSync never moves (the manager holds it by unique_ptr): only a new book needs the lookup.
+  const book::BookSync& sync = known != nullptr ? *known : *books_->find(venue, symbol);
   const bool valid = sync.state() == book::BookState::Valid;
-  if (created || valid != wasValid) signals_->onBookState(venue, symbol, valid, writer_);
+  if (known == nullptr || valid != wasValid) signals_->onBookState(venue, symbol, valid, writer_);
   if (verdict == book::Verdict::Discard || verdict == book::Verdict::Buffered) return;
   const book::L2Book& b = sync.book();
   const auto& bids = b.bids();
@@ -93,12 +94,15 @@ void EngineCore::bookToSignals(uint16_t venue, uint32_t symbol, int64_t ts, int6
   signals_->onTop(venue, symbol, ts, recvUs, bids.empty() ? 0 : b.toPrice(bids.at(0).px),
                   bids.empty() ? 0 : b.toQty(bids.at(0).qty), asks.empty() ? 0 : b.toPrice(asks.at(0).px),
                   asks.empty() ? 0 : b.toQty(asks.at(0).qty), valid, writer_);
-  bidQty_.clear();
-  askQty_.clear();
-  for (size_t i = 0; i < config_.signal.depthLevels && i < bids.size(); ++i) bidQty_.push_back(b.toQty(bids.at(i).qty));
-  for (size_t i = 0; i < config_.signal.depthLevels && i < asks.size(); ++i) askQty_.push_back(b.toQty(asks.at(i).qty));
-  signals_->onDepth(venue, symbol, ts, recvUs, bidQty_.data(), bidQty_.size(), askQty_.data(), askQty_.size(), valid,
-                    writer_);
+  // The first depthLevels quantities of a side into its buffer (sized once, so no per-level capacity check).
+  auto levels = [&b](const auto& side, std::vector<double>& qty) {
+    const size_t n = side.size() < qty.size() ? side.size() : qty.size();
+    for (size_t i = 0; i < n; ++i) qty[i] = b.toQty(side.at(i).qty);
+    return n;
+  };
+  const size_t nb = levels(bids, bidQty_);
+  const size_t na = levels(asks, askQty_);
+  signals_->onDepth(venue, symbol, ts, recvUs, bidQty_.data(), nb, askQty_.data(), na, valid, writer_);
 }
 
 uint32_t EngineCore::stageHeadroom(uint32_t bytes) const {
@@ -160,7 +164,7 @@ void EngineCore::applyBooks(uint16_t venue, int64_t recvUs) {
     const bool wasValid = known != nullptr && known->state() == book::BookState::Valid;
     const book::Verdict verdict = books_->apply(venue, pending.symbol, ts, recvUs, update, writer_);
     bump(counters_.bookUpdates, 1);
-    if (signals_) bookToSignals(venue, pending.symbol, ts, recvUs, known == nullptr, wasValid, verdict);
+    if (signals_) bookToSignals(venue, pending.symbol, ts, recvUs, known, wasValid, verdict);
   }
   if (recvUs >= nextStaleCheckUs_) {
     // Staleness is judged on receive time, a few times a second at most.

@@ -84,9 +84,10 @@ class EngineCore {
   void applyBooks(uint16_t venue, int64_t recvUs);
   // Feeds the trades, venue quotes and new symbols of the records in [from, to) to the signals.
   void feedSignals(uint32_t from, uint32_t to, int64_t recvUs);
-  // After a book update: its state, top and depth to the signals.
-  void bookToSignals(uint16_t venue, uint32_t symbol, int64_t ts, int64_t recvUs, bool created, bool wasValid,
-                     book::Verdict verdict);
+  // After a book update: its state, top and depth to the signals. `known`: the
+  // book before the update, null when the update created it.
+  void bookToSignals(uint16_t venue, uint32_t symbol, int64_t ts, int64_t recvUs, const book::BookSync* known,
+                     bool wasValid, book::Verdict verdict);
   // Output room the stages after the normalizer may need for a frame of `bytes`.
   uint32_t stageHeadroom(uint32_t bytes) const;
   void threadLoop();
@@ -98,7 +99,7 @@ class EngineCore {
   std::unique_ptr<norm::Normalizer> normalizer_;    // Pipeline::Normalize only
   std::unique_ptr<book::BookManager> books_;        // Pipeline::Normalize with books
   std::unique_ptr<signals::SignalEngine> signals_;  // Pipeline::Normalize with signals
-  std::vector<double> bidQty_, askQty_;
+  std::vector<double> bidQty_, askQty_;             // depthLevels each: a book's level quantities for the signals
   int64_t nextIdleUs_ = 0;
   int64_t nextStaleCheckUs_ = 0;
   std::atomic<bool> running_{false};

@@ -10,11 +10,9 @@ size_t BarSeries::slot(int64_t start) const {
   return static_cast<size_t>(m < 0 ? m + n : m);
 }
 
-bool BarSeries::popFinal(int64_t watermark, Bar& out) {
-  if (pending_.empty()) return false;
-  const int64_t start = floorStart(pending_.front().ts, interval_);
-  const int64_t end = start + interval_;
-  if (end > watermark) return false;
+bool BarSeries::popBar(Bar& out) {
+  const int64_t end = frontEnd_;
+  const int64_t start = end - interval_;
   const Pending first = pending_.front();
   pending_.popFront();
   out = Bar{};
@@ -35,6 +33,7 @@ bool BarSeries::popFinal(int64_t watermark, Bar& out) {
     out.pv += p.price * p.qty;
     ++out.trades;
   }
+  if (!pending_.empty()) frontEnd_ = floorStart(pending_.front().ts, interval_) + interval_;
   if (!final_.empty()) final_[slot(start)] = out;
   return true;
 }
@@ -42,7 +41,7 @@ bool BarSeries::popFinal(int64_t watermark, Bar& out) {
 LateOutcome BarSeries::revise(int64_t ts, double price, double qty, int64_t watermark, Bar& out) {
   const int64_t start = floorStart(ts, interval_);
   if (start + interval_ > watermark) {
-    pending_.insert(Pending{ts, price, qty});
+    insert(Pending{ts, price, qty});
     return LateOutcome::MergedIntoOpenBar;
   }
   // Bars with index <= lastFinal are final; the newest final_.size() of them are revisable.

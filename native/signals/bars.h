@@ -37,10 +37,11 @@ class BarSeries {
   bool hasPending() const { return !pending_.empty(); }
 
   // A trade that is not late (ts >= watermark): its bar is still open.
-  void add(int64_t ts, double price, double qty) { pending_.insert(Pending{ts, price, qty}); }
+  void add(int64_t ts, double price, double qty) { insert(Pending{ts, price, qty}); }
 
   // Pops the oldest bar whose end <= watermark into `out`; false when none.
-  bool popFinal(int64_t watermark, Bar& out);
+  // Inline: almost every trade asks, and almost always no bar is final.
+  bool popFinal(int64_t watermark, Bar& out) { return !pending_.empty() && frontEnd_ <= watermark && popBar(out); }
 
   // Late policy `revise`, for a trade with ts < watermark: merged into its
   // bar if that is still open, else the retained final bar (or the empty
@@ -54,9 +55,14 @@ class BarSeries {
     double qty;
   };
   size_t slot(int64_t start) const;
+  void insert(const Pending& p) {
+    if (pending_.insert(p) == 0) frontEnd_ = floorStart(p.ts, interval_) + interval_;
+  }
+  bool popBar(Bar& out);
 
   int64_t interval_;
   SortedRing<Pending> pending_;
+  int64_t frontEnd_ = 0;    // end of the bar holding pending_.front(), when not empty
   std::vector<Bar> final_;  // direct-mapped by bar index mod size
 };
 

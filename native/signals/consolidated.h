@@ -22,9 +22,24 @@ struct Nbbo {
 };
 
 // Offers one eligible venue's top. Call in ascending venue order: the best
-// price wins, then the larger quantity, then the lower venue code.
-void offer(Nbbo& n, uint16_t venue, const Top& t);
-bool sameNbbo(const Nbbo& a, const Nbbo& b);
+// price wins, then the larger quantity, then the lower venue code. Inline, as
+// sameNbbo: every top update of the symbol runs them.
+inline void offer(Nbbo& n, uint16_t venue, const Top& t) {
+  if (bidPresent(t) && (n.bidVenue == 0 || t.bidPx > n.bidPx || (t.bidPx == n.bidPx && t.bidQty > n.bidQty))) {
+    n.bidPx = t.bidPx;
+    n.bidQty = t.bidQty;
+    n.bidVenue = venue;
+  }
+  if (askPresent(t) && (n.askVenue == 0 || t.askPx < n.askPx || (t.askPx == n.askPx && t.askQty > n.askQty))) {
+    n.askPx = t.askPx;
+    n.askQty = t.askQty;
+    n.askVenue = venue;
+  }
+}
+inline bool sameNbbo(const Nbbo& a, const Nbbo& b) {
+  return a.bidPx == b.bidPx && a.bidQty == b.bidQty && a.askPx == b.askPx && a.askQty == b.askQty &&
+         a.bidVenue == b.bidVenue && a.askVenue == b.askVenue;
+}
 void fillNbbo(const Nbbo& n, records::NbboSignal& out);
 
 // The venue pairing for per-venue basis: Binance spot (1) pairs with

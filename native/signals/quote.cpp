@@ -4,13 +4,6 @@
 
 namespace tickwire::signals {
 
-namespace {
-bool positive(double v) { return std::isfinite(v) && v > 0; }
-}  // namespace
-
-bool bidPresent(const Top& t) { return positive(t.bidPx) && positive(t.bidQty); }
-bool askPresent(const Top& t) { return positive(t.askPx) && positive(t.askQty); }
-
 void fillBbo(const Top& t, records::BboSignal& out) {
   out.bidPx = t.bidPx;
   out.bidQty = t.bidQty;

@@ -3,6 +3,7 @@
 // the state and writes the records.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -17,9 +18,11 @@ struct Top {
   double askQty = 0;
 };
 
-// A side is present when its price and quantity are finite and > 0.
-bool bidPresent(const Top& t);
-bool askPresent(const Top& t);
+// A side is present when its price and quantity are finite and > 0. Inline:
+// every top and every nbbo venue asks.
+inline bool positive(double v) { return std::isfinite(v) && v > 0; }
+inline bool bidPresent(const Top& t) { return positive(t.bidPx) && positive(t.bidQty); }
+inline bool askPresent(const Top& t) { return positive(t.askPx) && positive(t.askQty); }
 inline bool twoSided(const Top& t) { return bidPresent(t) && askPresent(t); }
 inline bool sameTop(const Top& a, const Top& b) {
   return a.bidPx == b.bidPx && a.bidQty == b.bidQty && a.askPx == b.askPx && a.askQty == b.askQty;

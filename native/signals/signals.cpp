@@ -1,5 +1,6 @@
 #include "signals/signals.h"
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -32,6 +33,10 @@ std::vector<int64_t> positiveOnly(const std::vector<int64_t>& values) {
 uint64_t toNs(int64_t us) { return us > 0 ? static_cast<uint64_t>(us) * 1000u : 0u; }
 
 constexpr uint32_t rec(uint32_t payload) { return ring::recordBytes(payload); }
+
+size_t slotKey(uint16_t venue, uint32_t sym) {
+  return static_cast<size_t>(sym) * kVenueSlots + (venue & (kVenueSlots - 1));
+}
 
 }  // namespace
 
@@ -68,6 +73,7 @@ struct SignalEngine::Instrument {
 
   // Trades.
   std::vector<TradeWindow> windows;
+  SquaredLogReturn ret2;  // shared by the windows
   std::vector<Ema> emas;
   std::vector<BarSeries> bars;
   bool hasTrades = false;
@@ -102,31 +108,42 @@ SignalEngine::SignalEngine(const SignalConfig& config) : config_(config) {
 
 SignalEngine::~SignalEngine() = default;
 
-SignalEngine::Symbol& SignalEngine::symbol(uint32_t id) {
+SignalEngine::Symbol& SignalEngine::addSymbol(uint32_t id) {
   if (id >= symbols_.size()) symbols_.resize(static_cast<size_t>(id) + 1);
   return symbols_[id];
 }
 
-SignalEngine::Instrument& SignalEngine::instrument(uint16_t venue, uint32_t sym) {
-  const size_t key = static_cast<size_t>(sym) * kVenueSlots + (venue & (kVenueSlots - 1));
-  if (key >= slotOf_.size()) slotOf_.resize(key + 1, 0);
-  if (slotOf_[key] == 0) {
-    // First sight of this instrument: the only allocation it causes.
-    instruments_.push_back(std::make_unique<Instrument>(venue, sym, config_, retainBars_));
-    slotOf_[key] = static_cast<uint32_t>(instruments_.size());
-    symbol(sym).inst[venue & (kVenueSlots - 1)] = slotOf_[key];
-  }
-  return *instruments_[slotOf_[key] - 1];
+// Hot-path helpers used only in this file are defined `inline`: the library is
+// compiled with -fPIC, where GCC does not inline a function the dynamic linker
+// could interpose, and their callers run for every event. instrument() keeps
+// just the lookup; creation is addInstrument().
+inline SignalEngine::Instrument& SignalEngine::instrument(uint16_t venue, uint32_t sym) {
+  const size_t key = slotKey(venue, sym);
+  if (key < slotOf_.size() && slotOf_[key] != 0) return *instruments_[slotOf_[key] - 1];
+  return addInstrument(venue, sym);
 }
 
-SignalEngine::Instrument* SignalEngine::find(uint16_t venue, uint32_t sym) {
-  const size_t key = static_cast<size_t>(sym) * kVenueSlots + (venue & (kVenueSlots - 1));
+SignalEngine::Instrument& SignalEngine::addInstrument(uint16_t venue, uint32_t sym) {
+  const size_t key = slotKey(venue, sym);
+  if (key >= slotOf_.size()) slotOf_.resize(key + 1, 0);
+  // First sight of this instrument: the only allocation it causes.
+  instruments_.push_back(std::make_unique<Instrument>(venue, sym, config_, retainBars_));
+  slotOf_[key] = static_cast<uint32_t>(instruments_.size());
+  Symbol& s = addSymbol(sym);
+  const uint32_t slot = venue & (kVenueSlots - 1);
+  s.inst[slot] = slotOf_[key];
+  if (slot != 0) s.nbboSlots |= 1u << slot;
+  return *instruments_.back();
+}
+
+inline SignalEngine::Instrument* SignalEngine::find(uint16_t venue, uint32_t sym) {
+  const size_t key = slotKey(venue, sym);
   if (key >= slotOf_.size() || slotOf_[key] == 0) return nullptr;
   return instruments_[slotOf_[key] - 1].get();
 }
 
 void SignalEngine::setSymbolText(uint32_t id, std::string_view text) {
-  symbol(id);
+  addSymbol(id);
   std::string key(text);
   constexpr std::string_view kPerp = "-PERP";
   auto pair = [this](uint32_t spot, uint32_t perp) {
@@ -166,7 +183,7 @@ void SignalEngine::write(ring::Writer& out, uint16_t type, uint16_t venue, uint3
   ++stats_.records;
 }
 
-bool SignalEngine::setBook(Instrument& in, bool valid) {
+inline bool SignalEngine::setBook(Instrument& in, bool valid) {
   const uint8_t next = valid ? kBookValid : kBookInvalid;
   const bool changed = in.book != next;
   in.book = next;
@@ -177,9 +194,9 @@ bool SignalEngine::setBook(Instrument& in, bool valid) {
   return changed;
 }
 
-bool SignalEngine::quoteValid(const Instrument& in) const { return in.book == kBookValid && in.topValid; }
+inline bool SignalEngine::quoteValid(const Instrument& in) const { return in.book == kBookValid && in.topValid; }
 
-int64_t SignalEngine::watermark(const Instrument& in) const {
+inline int64_t SignalEngine::watermark(const Instrument& in) const {
   const int64_t byEvents = in.hasTrades ? in.maxTradeTs - config_.latenessUs : INT64_MIN;
   return byEvents > in.idleWatermark ? byEvents : in.idleWatermark;
 }
@@ -198,7 +215,7 @@ void SignalEngine::onTrade(uint16_t venue, uint32_t sym, int64_t tsUs, int64_t r
   const bool valid = in.book != kBookInvalid;
 
   for (TradeWindow& w : in.windows) {
-    w.add(t, price, qty, sell);
+    w.add(t, price, qty, sell, in.ret2);
     records::TradeStatsSignal s{};
     if (!w.fill(s)) continue;
     s.emitTs = now_;
@@ -264,10 +281,10 @@ void SignalEngine::emitBar(const Instrument& in, const BarSeries& series, const 
         finite({s.open, s.high, s.low, s.close, s.volume, s.vwap}));
 }
 
-void SignalEngine::finalizeBars(Instrument& in, uint64_t recvNs, ring::Writer& out) {
+inline void SignalEngine::finalizeBars(Instrument& in, uint64_t recvNs, ring::Writer& out) {
   const int64_t wm = watermark(in);
+  Bar bar;  // once, not per series: almost always no bar is final
   for (BarSeries& b : in.bars) {
-    Bar bar;
     while (b.popFinal(wm, bar)) emitBar(in, b, bar, recvNs, out);
   }
 }
@@ -382,9 +399,9 @@ void SignalEngine::onBookState(uint16_t venue, uint32_t sym, bool valid, ring::W
 void SignalEngine::consolidate(uint32_t sym, int64_t ts, int64_t refRecv, uint64_t recvNs, ring::Writer& out) {
   Symbol& s = symbol(sym);
   Nbbo n;
-  for (uint16_t v = 1; v < kVenueSlots; ++v) {
-    if (s.inst[v] == 0) continue;
-    const Instrument& in = *instruments_[s.inst[v] - 1];
+  // The symbol's venues in ascending order (offer() needs it), skipping empty slots.
+  for (uint32_t slots = s.nbboSlots; slots != 0; slots &= slots - 1) {
+    const Instrument& in = *instruments_[s.inst[std::countr_zero(slots)] - 1];
     if (!in.hasTop || !quoteValid(in)) continue;
     if (config_.quoteStaleUs > 0 && in.quoteRecv < refRecv - config_.quoteStaleUs) continue;
     offer(n, in.venue, in.top);

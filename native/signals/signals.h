@@ -105,7 +105,8 @@ class SignalEngine {
   enum : uint8_t { kBookUnknown, kBookValid, kBookInvalid };
   struct Instrument;
   struct Symbol {
-    uint32_t inst[8] = {};  // venue & 7 → instrument index + 1
+    uint32_t inst[8] = {};   // venue & 7 → instrument index + 1
+    uint32_t nbboSlots = 0;  // bit v: inst[v] != 0, for v >= 1 (slot 0 never joins the nbbo)
     bool hasPair = false;
     bool isPerp = false;
     uint32_t pair = 0;
@@ -117,8 +118,12 @@ class SignalEngine {
   };
 
   Instrument& instrument(uint16_t venue, uint32_t symbol);
+  Instrument& addInstrument(uint16_t venue, uint32_t symbol);
   Instrument* find(uint16_t venue, uint32_t symbol);
-  Symbol& symbol(uint32_t id);
+  // A symbol that has an instrument or was passed to setSymbolText (every
+  // caller's case): a plain index, no growth check.
+  Symbol& symbol(uint32_t id) { return symbols_[id]; }
+  Symbol& addSymbol(uint32_t id);
   bool setBook(Instrument& in, bool valid);
   bool quoteValid(const Instrument& in) const;
   int64_t watermark(const Instrument& in) const;

@@ -4,12 +4,20 @@
 
 namespace tickwire::signals {
 
-double TradeWindow::ret2(const Entry& a, const Entry& b) {
-  const double r = std::log(b.price / a.price);
-  return r * r;
+// Out of line on purpose: inlined into TradeWindow::add, it changes how GCC
+// vectorizes and FMA-contracts the window sums, which can change the last bit
+// of vwap.
+double SquaredLogReturn::operator()(double a, double b) {
+  if (a != a_ || b != b_) {
+    a_ = a;
+    b_ = b;
+    const double r = std::log(b / a);
+    r2_ = r * r;
+  }
+  return r2_;
 }
 
-void TradeWindow::add(int64_t ts, double price, double qty, bool sell) {
+void TradeWindow::add(int64_t ts, double price, double qty, bool sell, SquaredLogReturn& ret2) {
   if (hasMax_ && ts <= maxTs_ - window_) return;
   const size_t pos = trades_.insert(Entry{ts, price, qty, sell, 0});
   volume_ += qty;
@@ -27,12 +35,12 @@ void TradeWindow::add(int64_t ts, double price, double qty, bool sell) {
   }
   if (hasPrev) {
     Entry& e = trades_.at(pos);
-    e.r2 = ret2(trades_.at(pos - 1), e);
+    e.r2 = ret2(trades_.at(pos - 1).price, e.price);
     rv2_ += e.r2;
   }
   if (hasNext) {
     Entry& next = trades_.at(pos + 1);
-    next.r2 = ret2(trades_.at(pos), next);
+    next.r2 = ret2(trades_.at(pos).price, next.price);
     rv2_ += next.r2;
   }
   if (!hasMax_ || ts > maxTs_) {
@@ -74,34 +82,6 @@ void TradeWindow::rebuild() {
     if (i > 0) rv2_ += e.r2;
   }
   removals_ = 0;
-}
-
-bool TradeWindow::fill(records::TradeStatsSignal& out) const {
-  if (trades_.empty() || !(volume_ > 0)) return false;
-  out.ts = maxTs_;
-  out.window = window_;
-  out.trades = static_cast<uint32_t>(trades_.size());
-  out.reserved = 0;
-  out.vwap = pv_ / volume_;
-  out.volume = volume_;
-  out.buyVolume = buy_;
-  out.sellVolume = sell_;
-  out.tfi = (buy_ - sell_) / volume_;
-  out.rv = std::sqrt(rv2_ > 0 ? rv2_ : 0.0);
-  return true;
-}
-
-void Ema::add(int64_t ts, double price) {
-  if (!has_) {
-    has_ = true;
-    value_ = price;
-    ts_ = ts;
-    return;
-  }
-  const int64_t dt = ts > ts_ ? ts - ts_ : 0;
-  const double alpha = 1 - std::exp2(-static_cast<double>(dt) / static_cast<double>(halfLife_));
-  value_ = value_ + alpha * (price - value_);
-  if (ts > ts_) ts_ = ts;
 }
 
 }  // namespace tickwire::signals
