@@ -27,12 +27,12 @@ namespace tickwire::norm {
 // 64 bytes of padding: number parsing may read 8 bytes past its end.
 inline const char* paddedEnd(std::string_view text) { return text.data() + text.size() + 8; }
 
-inline Verdict lookup(JVal o, std::string_view key, JVal& out) {
+[[gnu::always_inline]] inline Verdict lookup(JVal o, std::string_view key, JVal& out) {
   out = member(o, key);
   return out != nullptr ? Verdict::Ok : Verdict::MissingField;
 }
 
-inline bool has(JVal o, std::string_view key) { return member(o, key) != nullptr; }
+[[gnu::always_inline]] inline bool has(JVal o, std::string_view key) { return member(o, key) != nullptr; }
 
 // ---- structural checks on a value ----
 
@@ -141,7 +141,7 @@ inline Verdict qtyValue(Normalizer& n, JVal v, double& out) {
 }
 
 // A book level's price or size: its double and, in the same pass, its fixed-point form.
-inline Verdict levelValue(Normalizer& n, JVal v, double& out, Fixed& fixed) {
+[[gnu::always_inline]] inline Verdict levelValue(Normalizer& n, JVal v, double& out, Fixed& fixed) {
   if (v->type != JType::String) return Verdict::WrongType;
   n.noteValue(fromNum(parseLevelDecimal(v->str(), out, fixed, paddedEnd(v->str()))));
   return Verdict::Ok;

@@ -82,7 +82,9 @@ struct Tape {
 };
 
 // The member `key` of object `o` (the last one when repeated), or nullptr.
-inline JVal member(JVal o, std::string_view key) {
+// Always inlined: the key is a literal at every call site, and its word then
+// folds to a constant (out of line, as LTO left it, it is computed each call).
+[[gnu::always_inline]] inline JVal member(JVal o, std::string_view key) {
   const uint64_t word = keyWord(key);
   if ((o->filter >> keyBit(word, key.size()) & 1) == 0) return nullptr;
   if (!o->duplicateKeys) {

@@ -127,7 +127,9 @@ class JsonParser {
     while (isWs(*p_)) ++p_;
   }
 
-  uint32_t push(JType type, const char* key, uint32_t keyLen, const char* text, uint32_t len) {
+  // push, string and number: always inlined, as GCC does without LTO (with it, its
+  // whole-program limits left them out of line: +20% instructions on the general path).
+  [[gnu::always_inline]] uint32_t push(JType type, const char* key, uint32_t keyLen, const char* text, uint32_t len) {
     if (next_ == tape_.size() && !tape_.grow()) {
       outOfMemory_ = true;
       return kFull;
@@ -152,7 +154,7 @@ class JsonParser {
 
   // p_ at the opening quote; on return past the closing one, out/len the
   // unescaped contents (in place).
-  bool string(char*& out, uint32_t& len) {
+  [[gnu::always_inline]] bool string(char*& out, uint32_t& len) {
     char* s = ++p_;
 #if defined(__SSE2__)
     // 16 bytes at a time: the reads stay inside the padding, which stops the scan.
@@ -249,7 +251,7 @@ class JsonParser {
     return true;
   }
 
-  bool number(const char* key, uint32_t keyLen) {
+  [[gnu::always_inline]] bool number(const char* key, uint32_t keyLen) {
     const char* s = p_;
     if (*p_ == '-') ++p_;
     if (*p_ == '0') {
