@@ -358,11 +358,26 @@ export async function subscribe<N extends string = string>(
     consumer.on(consumer.events.CRASH, (e) => {
       if (e.payload.restart !== true) void close();
     });
+    // The start positions. kafkajs keeps seeks in its consumer group, which a
+    // crash while joining (a fresh broker's coordinator not ready yet) throws
+    // away, and until its restart seek() throws: so they are set again at every
+    // join until the first message arrives (the same seeks, so repeating them is harmless).
+    let started = false;
+    const seekStart = (): void => {
+      if (started) return;
+      try {
+        for (const s of seeks) consumer.seek(s);
+      } catch {
+        // No group (it crashed while joining and restarts): its next GROUP_JOIN seeks.
+      }
+    };
+    consumer.on(consumer.events.GROUP_JOIN, seekStart);
     await consumer.run({
       autoCommit: true,
       autoCommitInterval: 1000,
       eachMessage: async ({ topic, partition, message }) => {
         if (isClosed) return;
+        started = true;
         stats.received++;
         const key = message.key?.toString('utf8') ?? '';
         if (symbolSet !== undefined || venueSet !== undefined) {
@@ -411,7 +426,7 @@ export async function subscribe<N extends string = string>(
         }
       },
     });
-    for (const s of seeks) consumer.seek(s);
+    seekStart();
   } catch (e) {
     await close();
     throw new Error(`subscribe to ${topics.join(', ')} on ${brokers.join(',')} failed: ${errorText(e)}`);
