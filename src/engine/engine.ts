@@ -54,9 +54,11 @@ export class Engine {
     if (options.prefault === true) {
       for (const sab of [this.input, this.output]) new Uint8Array(sab, RING_HEADER_BYTES).fill(0);
     }
-    this.writer = new RingWriter(this.input);
+    const { Engine: NativeEngineClass, plainView } = loadAddon();
+    // Frames are copied in through a plain alias: into shared memory V8 copies
+    // a misaligned source byte by byte (see the notes in ring.ts).
+    this.writer = new RingWriter(this.input, plainView(new Uint8Array(this.input)));
     this.reader = new RingReader(this.output);
-    const { Engine: NativeEngineClass } = loadAddon();
     this.native = new NativeEngineClass(new Uint8Array(this.input), new Uint8Array(this.output), {
       pipeline: options.pipeline ?? 'echo',
       batchRecords: options.batchRecords ?? 256,

@@ -52,6 +52,8 @@ export interface NativeEngine {
 
 export interface NativeAddon {
   Engine: new (input: Uint8Array, output: Uint8Array, options?: NativeEngineOptions) => NativeEngine;
+  /** The same bytes as `view` through a non-shared ArrayBuffer (see RingWriter's `plainAlias`). */
+  plainView(view: Uint8Array): Uint8Array;
   ringHeaderBytes: number;
   recordHeaderBytes: number;
 }

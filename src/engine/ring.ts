@@ -20,6 +20,9 @@ const W_DROPPED_LO = 18; // byte 72: u64 drop counter, writer-owned
 const W_DROPPED_HI = 19;
 const W_TAIL = 32; // byte 128: the reader's cache line
 const W_CORRUPT = 33; // byte 132
+// Byte 80: in the writer's cache line and unused by the layout; a writer
+// checks through it that the plain alias it was given is this buffer.
+const ALIAS_PROBE_BYTE = 80;
 
 // The typed-array views below use the host's byte order; the layout is little-endian.
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
@@ -49,6 +52,11 @@ export class RingError extends Error {
 //   payload, at)` does not (~5 ns). The copy itself stays the largest cost of
 //   a write (~20 ns, mostly fixed), yet a JS loop (~1 ns a byte) only beats it
 //   for payloads of a few dozen bytes, smaller than venue frames.
+// - Into a SharedArrayBuffer, `set` copies with relaxed atomics: word by word
+//   when source and destination are equally aligned mod 8, byte by byte when
+//   not, and a ws frame is a slice at any offset (1 KB: ~360 ns against ~35
+//   for a memmove). A writer given a plain alias of the buffer (the addon's
+//   `plainView`, see RingWriter) copies payloads through it instead.
 const copyBytes = Uint8Array.prototype.set;
 
 const alignUp = (n: number): number => (n + 7) & ~7;
@@ -105,6 +113,20 @@ function attach(sab: SharedArrayBuffer): { words: Int32Array; capacity: number }
   return { words, capacity };
 }
 
+/** `alias` must span `sab` itself: a write through it is seen through `sab`. */
+function checkedAlias(sab: SharedArrayBuffer, alias: Uint8Array): Uint8Array {
+  const shared = new Uint8Array(sab);
+  const before = shared[ALIAS_PROBE_BYTE]!;
+  let same = alias.length === sab.byteLength && alias.byteOffset === 0;
+  if (same) {
+    alias[ALIAS_PROBE_BYTE] = before ^ 0xff;
+    same = shared[ALIAS_PROBE_BYTE] === (before ^ 0xff);
+    alias[ALIAS_PROBE_BYTE] = before;
+  }
+  if (!same) throw new RingError('ERR_RING_LAYOUT', "the writer's plain alias is not a view of this ring's buffer");
+  return alias;
+}
+
 /** Counters visible from either end, sampled without synchronisation (for metrics). */
 export function ringStats(sab: SharedArrayBuffer): {
   capacity: number;
@@ -143,6 +165,11 @@ export interface RecordMeta {
  * is published with one `Atomics.store` of head; `write(meta, payload, false)`
  * stages it instead, and `flush()` (or the engine's `poll()`) publishes every
  * staged record with a single store, as docs/ring.md allows.
+ *
+ * `plainAlias`, a Uint8Array over the same memory through a non-shared
+ * ArrayBuffer (the addon's `plainView(new Uint8Array(sab))`), makes payload
+ * copies plain memmoves (see the hot-path notes). Only the thread that owns
+ * the alias may write through it; the release store of head still publishes.
  */
 export class RingWriter {
   readonly capacity: number;
@@ -158,13 +185,16 @@ export class RingWriter {
   private published: number;
   private cachedTail: number;
 
-  constructor(sab: SharedArrayBuffer) {
+  constructor(sab: SharedArrayBuffer, plainAlias?: Uint8Array) {
     const { words, capacity } = attach(sab);
     this.words = words;
     this.capacity = capacity;
     this.maxPayload = maxPayloadBytes(capacity);
     this.mask = capacity - 1;
-    this.bytes = new Uint8Array(sab, RING_HEADER_BYTES, capacity);
+    this.bytes =
+      plainAlias === undefined
+        ? new Uint8Array(sab, RING_HEADER_BYTES, capacity)
+        : checkedAlias(sab, plainAlias).subarray(RING_HEADER_BYTES);
     this.u32 = new Uint32Array(sab, RING_HEADER_BYTES, capacity >>> 2);
     this.u16 = new Uint16Array(sab, RING_HEADER_BYTES, capacity >>> 1);
     this.u64 = new BigUint64Array(sab, RING_HEADER_BYTES, capacity >>> 3);
