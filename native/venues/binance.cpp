@@ -256,13 +256,25 @@ bool layout(scan::Cursor& c, FlatEvent& ev) {
   return member<'{', First>(c, ev) && (member<',', Rest>(c, ev) && ...) && c.eat('}');
 }
 
-// As layout, for an event whose `{"e":"<type>"` the caller has read: the members after it.
+// As layout, for an event whose `{"e":"<type>"` the caller has read: the
+// members after it, up to but not including the closing brace.
 template <char... Keys>
-bool layoutAfterType(scan::Cursor& c, FlatEvent& ev, std::string_view type, FlatEvent::Kind kind) {
+bool membersAfterType(scan::Cursor& c, FlatEvent& ev, std::string_view type, FlatEvent::Kind kind) {
   ev.hasE = true;
   ev.e = type;
   ev.kind = kind;
-  return (member<',', Keys>(c, ev) && ...) && c.eat('}');
+  return (member<',', Keys>(c, ev) && ...);
+}
+
+template <char... Keys>
+bool layoutAfterType(scan::Cursor& c, FlatEvent& ev, std::string_view type, FlatEvent::Kind kind) {
+  return membersAfterType<Keys...>(c, ev, type, kind) && c.eat('}');
+}
+
+// Spot aggTrade ends with `"M"`; futures, as documented, have the same keys without it.
+bool aggTradeAfterType(scan::Cursor& c, FlatEvent& ev) {
+  return membersAfterType<'E', 's', 'a', 'p', 'q', 'f', 'l', 'T', 'm'>(c, ev, "aggTrade", FlatEvent::Kind::AggTrade) &&
+         (c.eat('}') || (member<',', 'M'>(c, ev) && c.eat('}')));
 }
 
 // The event at c in one of Binance's layouts, else by scanEvent.
@@ -286,11 +298,10 @@ bool scanKnownEvent(scan::Cursor& c, FlatEvent& ev) {
     }
   } else if (c.lit("{\"e\":\"aggTrade\"")) {
     const scan::Cursor rest = c;
-    const auto agg = [&](auto layout) {
-      return attempt(rest, [&] { return layout(c, ev, "aggTrade", Kind::AggTrade); });
-    };
-    if (agg(layoutAfterType<'E', 's', 'a', 'p', 'q', 'f', 'l', 'T', 'm', 'M'>) ||  // spot
-        agg(layoutAfterType<'E', 'a', 's', 'p', 'q', 'f', 'l', 'T', 'm'>)) {       // futures
+    if (attempt(rest, [&] { return aggTradeAfterType(c, ev); }) ||  // spot; futures as documented
+        attempt(rest, [&] {                                         // futures as sent
+          return layoutAfterType<'E', 'a', 's', 'p', 'q', 'f', 'l', 'T', 'm'>(c, ev, "aggTrade", Kind::AggTrade);
+        })) {
       return true;
     }
   } else if (c.lit("{\"e\":\"bookTicker\"")) {

@@ -80,7 +80,15 @@ describe('native fast paths agree with the TS reference', () => {
   it('Binance trades, aggTrades and bookTickers in every layout the fast path knows, and near misses', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('spot-trade', 'futures-trade', 'spot-agg', 'futures-agg', 'spot-ticker', 'futures-ticker'),
+        fc.constantFrom(
+          'spot-trade',
+          'futures-trade',
+          'spot-agg',
+          'futures-agg',
+          'futures-agg-documented',
+          'spot-ticker',
+          'futures-ticker',
+        ),
         fc.record({ p: decimalText, q: decimalText, b: decimalText, a: decimalText }),
         fc.record({ id: intToken, time: intToken, other: intToken }),
         fc.record({
@@ -132,6 +140,19 @@ describe('native fast paths agree with the TS reference', () => {
               ['E', ints.other],
               ['a', ints.id],
               ['s', s],
+              ['p', quoted(dec.p)],
+              ['q', quoted(dec.q)],
+              ['f', '100'],
+              ['l', '105'],
+              ['T', ints.time],
+              ['m', opts.m],
+            ],
+            // Binance's documentation prints futures aggTrades in the spot order, without M.
+            'futures-agg-documented': [
+              ['e', '"aggTrade"'],
+              ['E', ints.other],
+              ['s', s],
+              ['a', ints.id],
               ['p', quoted(dec.p)],
               ['q', quoted(dec.q)],
               ['f', '100'],
