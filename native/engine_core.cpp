@@ -145,7 +145,7 @@ void EngineCore::feedSignals(uint32_t from, uint32_t to, int64_t recvUs) {
 }
 
 void EngineCore::applyBooks(uint16_t venue, int64_t recvUs) {
-  const auto& levels = normalizer_->frameLevels();
+  const norm::BookLevel* const levels = normalizer_->frameLevels();
   for (const norm::Normalizer::PendingBook& pending : normalizer_->frameBooks()) {
     const uint32_t count = pending.bidCount + pending.askCount;
     book::BookUpdate update;
@@ -156,7 +156,7 @@ void EngineCore::applyBooks(uint16_t venue, int64_t recvUs) {
     update.prevSeq = pending.prevSeq.value;
     update.hasChecksum = pending.checksum.present;
     update.checksum = pending.checksum.value;
-    update.levels = levels.data() + pending.firstLevel;
+    update.levels = levels + pending.firstLevel;
     update.count = count;
     const int64_t ts = pending.ts == records::kNullTs ? recvUs : pending.ts;
     // The book's state before the update matters only to the signals.

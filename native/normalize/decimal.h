@@ -9,6 +9,7 @@
 // fast path) - the same double from_chars gives. Anything else falls back.
 #pragma once
 
+#include <array>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -169,37 +170,59 @@ inline size_t digitRun(const char*& q, const char* end, const char* limit, uint6
 }
 #endif
 
-#if defined(__AVX2__)
+#if defined(__AVX2__) && defined(__BMI__) && defined(__BMI2__)
+// simdParts' digit gathering as a table: for n text bytes with a '.' at
+// `dot` (dot == n: none), kGather[16 * n + dot] holds the pshufb index that
+// takes the digits, right-aligns them and zeros the bytes in front, and the
+// number of digits after the '.'. simdParts computes both per text with a
+// dozen vector and scalar steps; here a pair of texts takes two loads.
+// 273 entries of 32 bytes; a venue's prices and sizes use a few of them.
+struct alignas(32) Gather {
+  std::array<int8_t, 16> index;
+  uint32_t fraction;
+};
+inline constexpr auto kGather = [] {
+  std::array<Gather, 16 * 16 + 17> table{};
+  for (int n = 0; n <= 16; ++n) {
+    for (int dot = 0; dot <= n; ++dot) {
+      Gather& g = table[16 * n + dot];        // (n, dot) -> 16n + dot is one-to-one for dot <= n <= 16
+      const int count = dot < n ? n - 1 : n;  // digits
+      for (int i = 0; i < 16; ++i) {
+        const int j = i - (16 - count);  // the digit's rank, negative in front
+        g.index[i] = static_cast<int8_t>(j < 0 ? -128 : j >= dot ? j + 1 : j);
+      }
+      g.fraction = static_cast<uint32_t>(dot < n ? n - 1 - dot : 0);
+    }
+  }
+  return table;
+}();
+
+// set1 of a byte as one load: for a uniform constant GCC 12 emits mov, vmovd
+// and vpbroadcastb (three instructions) at every use in a loop that also
+// calls out, where a broadcast from a one-byte constant in memory is one.
+[[gnu::always_inline]] inline __m256i splat8(char c) { return _mm256_broadcastb_epi8(_mm_cvtsi32_si128(c)); }
+
 // simdParts of two texts at once: a (aLength bytes) in the low lane of raw,
 // b (bLength bytes) in the high lane, each 1..16 bytes.
-[[gnu::always_inline]] inline bool simdPartsPair(const char* a, const char* b, __m256i raw, unsigned aLength,
-                                                 unsigned bLength, uint64_t& aMantissa, uint64_t& bMantissa,
-                                                 uint32_t& aFraction, uint32_t& bFraction) {
-  const __m256i t = _mm256_sub_epi8(raw, _mm256_set1_epi8('0'));
-  const auto digitBits =
-      static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(t, _mm256_set1_epi8(9)), t)));
-  // Per text: at most one non-digit, a '.' with a digit after it.
-  const auto shape = [](const char* text, uint32_t digits, unsigned length, unsigned& dot, unsigned& count) {
-    const uint32_t other = ~digits & ((1u << length) - 1);
-    dot = 16;
-    count = length;
-    if (other == 0) return true;
-    dot = static_cast<unsigned>(__builtin_ctz(other));
-    count = length - 1;
-    return (other & (other - 1)) == 0 && text[dot] == '.' && dot + 1 < length;
-  };
-  unsigned aDot, aCount, bDot, bCount;
-  if (!shape(a, digitBits & 0xFFFF, aLength, aDot, aCount) || !shape(b, digitBits >> 16, bLength, bDot, bCount)) {
-    return false;
-  }
-  const __m256i iota = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8,
-                                        9, 10, 11, 12, 13, 14, 15);
-  const __m256i index = _mm256_sub_epi8(iota, _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(16 - aCount)),
-                                                                _mm_set1_epi8(static_cast<char>(16 - bCount))));
-  const __m256i lead = _mm256_cmpgt_epi8(_mm256_setzero_si256(), index);  // leading zeros
-  const __m256i afterDot = _mm256_cmpgt_epi8(
-      index, _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(aDot - 1)), _mm_set1_epi8(static_cast<char>(bDot - 1))));
-  const __m256i shuffle = _mm256_or_si256(_mm256_sub_epi8(index, afterDot), lead);
+[[gnu::always_inline]] inline bool simdPartsPair(__m256i raw, unsigned aLength, unsigned bLength, uint64_t& aMantissa,
+                                                 uint64_t& bMantissa, uint32_t& aFraction, uint32_t& bFraction) {
+  const __m256i t = _mm256_sub_epi8(raw, splat8('0'));
+  // Bit i (a's byte i) and bit 16 + i (b's byte i) of each mask.
+  const __m256i digit = _mm256_cmpeq_epi8(_mm256_min_epu8(t, splat8(9)), t);
+  const auto digitBits = static_cast<uint32_t>(_mm256_movemask_epi8(digit));
+  // A '.' with a digit after it in the same text (the byte shift is per lane
+  // and brings in a zero: a '.' as the 16th byte has none).
+  const auto dotBits = static_cast<uint32_t>(
+      _mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(raw, splat8('.')), _mm256_bsrli_epi128(digit, 1))));
+  // Per text: at most one non-digit, a '.' with a digit after it; both texts
+  // checked together where one 32-bit test covers both.
+  const uint32_t other = (_bzhi_u32(0xFFFF, aLength) | _bzhi_u32(0xFFFF, bLength) << 16) & ~digitBits;
+  const uint32_t aOther = other & 0xFFFF, bOther = other >> 16;
+  if (((other & ~dotBits) | _blsr_u32(aOther) | _blsr_u32(bOther)) != 0) return false;
+  const Gather& aGather = kGather[16 * aLength + _tzcnt_u32(aOther | 1u << aLength)];
+  const Gather& bGather = kGather[16 * bLength + _tzcnt_u32(bOther | 1u << bLength)];
+  const __m256i shuffle = _mm256_setr_m128i(_mm_load_si128(reinterpret_cast<const __m128i*>(aGather.index.data())),
+                                            _mm_load_si128(reinterpret_cast<const __m128i*>(bGather.index.data())));
   const __m256i digits = _mm256_shuffle_epi8(t, shuffle);
   const __m256i pairs =
       _mm256_maddubs_epi16(digits, _mm256_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10,
@@ -215,11 +238,12 @@ inline size_t digitRun(const char*& q, const char* end, const char* limit, uint6
                       static_cast<uint32_t>(_mm_extract_epi32(low, 1));
   const uint64_t bm = static_cast<uint64_t>(static_cast<uint32_t>(_mm_cvtsi128_si32(high))) * 100000000 +
                       static_cast<uint32_t>(_mm_extract_epi32(high, 1));
-  if (am > (uint64_t{1} << 53) || bm > (uint64_t{1} << 53)) return false;
+  // Both at most 2^53 (one test: 2^53 itself is declined, for the general path).
+  if (((am | bm) >> 53) != 0) return false;
   aMantissa = am;
   bMantissa = bm;
-  aFraction = aDot == 16 ? 0 : aLength - 1 - aDot;
-  bFraction = bDot == 16 ? 0 : bLength - 1 - bDot;
+  aFraction = aGather.fraction;
+  bFraction = bGather.fraction;
   return true;
 }
 #endif

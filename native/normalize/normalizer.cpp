@@ -461,7 +461,6 @@ Normalizer::Normalizer(uint32_t maxFrameBytes)
   tape_.grow();
   frameAnnounced_.reserve(kMaxNewSymbolsPerFrame);
   growLevels();
-  frameLevels_.reserve(8192);
   frameBooks_.reserve(64);
 }
 
@@ -485,6 +484,7 @@ __attribute__((noinline)) void Normalizer::growLevels() {
   levelRoom_ = levelRoom_ == 0 ? 8192 : 2 * levelRoom_;
   bids_.resize(2 * levelRoom_);
   asks_.resize(2 * levelRoom_);
+  if (frameLevels_.size() < levelsStart_ + levelRoom_) frameLevels_.resize(levelsStart_ + levelRoom_);
 }
 
 bool Normalizer::process(const ring::RecordView& in, ring::Writer& out, uint32_t& recordsOut) {
@@ -521,7 +521,6 @@ void Normalizer::rollbackFrame() {
   for (uint32_t id : frameAnnounced_) symbols_.setAnnounced(id, false);
   frameAnnounced_.clear();
   frameBooks_.clear();
-  frameLevels_.clear();
   levelsStart_ = 0;
   frameBytes_ = 0;
   written_ = 0;
@@ -701,9 +700,11 @@ Verdict Normalizer::emitBook(uint32_t symbol, int64_t ts, bool snapshot, const O
   frameBooks_.push_back(PendingBook{symbol, ts, snapshot, seq, prevSeq, checksum, static_cast<uint32_t>(levelsStart_),
                                     static_cast<uint32_t>(bidCount), static_cast<uint32_t>(askCount)});
   // The levels are consumed: the next book of the frame starts from none.
+  levelsStart_ += bidLevels_ + askLevels_;
   bidLevels_ = 0;
   askLevels_ = 0;
-  levelsStart_ = frameLevels_.size();
+  // Room for a whole book after this one (pushLevel checks levelRoom_ only).
+  if (frameLevels_.size() < levelsStart_ + levelRoom_) frameLevels_.resize(levelsStart_ + levelRoom_);
   return Verdict::Ok;
 }
 

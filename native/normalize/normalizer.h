@@ -149,13 +149,15 @@ class Normalizer {
   // Levels of the book being read, as {price, qty} doubles (for the record)
   // and in fixed point (for the book stage, straight into frameLevels() in
   // arrival order); emitBook writes them. Inlined into the venues' level
-  // loops: one room check for the doubles, their growth out of line.
+  // loops: one room check for all three arrays (no push_back capacity check
+  // per level), their growth out of line.
   [[gnu::always_inline]] void pushLevel(bool bid, double px, double qty, const Fixed& pxFixed, const Fixed& qtyFixed) {
-    if (bidLevels_ + askLevels_ == levelRoom_) growLevels();
+    const size_t levels = bidLevels_ + askLevels_;
+    if (levels == levelRoom_) growLevels();
     double* const pair = bid ? &bids_[2 * bidLevels_++] : &asks_[2 * askLevels_++];
     pair[0] = px;
     pair[1] = qty;
-    frameLevels_.push_back(BookLevel{bid, pxFixed, qtyFixed});
+    frameLevels_[levelsStart_ + levels] = BookLevel{bid, pxFixed, qtyFixed};
   }
   // As above from the decimal text exactly as the venue sent it (string
   // contents, or the JSON number token for Kraken), parsed here into fixed point.
@@ -169,7 +171,6 @@ class Normalizer {
   void clearLevels() {
     bidLevels_ = 0;
     askLevels_ = 0;
-    frameLevels_.resize(levelsStart_);
   }
 
   // ---- for the book stage ----
@@ -185,7 +186,7 @@ class Normalizer {
   // For each PendingBook: its bidCount + askCount levels from firstLevel, in
   // the order the venue sent them, in fixed point (a level with no exact
   // fixed-point form has exponent INT8_MIN).
-  const std::vector<BookLevel>& frameLevels() const { return frameLevels_; }
+  const BookLevel* frameLevels() const { return frameLevels_.data(); }
 
  private:
   Verdict run(const ring::RecordView& in);
@@ -220,6 +221,10 @@ class Normalizer {
   std::vector<double> bids_, asks_;
   size_t bidLevels_ = 0, askLevels_ = 0, levelRoom_ = 0;
   std::vector<PendingBook> frameBooks_;
+  // The frame's levels in fixed point: the books emitted so far, then the
+  // bidLevels_ + askLevels_ of the book being read from levelsStart_. Sized,
+  // like bids_ and asks_, for at least levelsStart_ + levelRoom_ levels, so
+  // pushLevel's room check covers it too.
   std::vector<BookLevel> frameLevels_;
   size_t levelsStart_ = 0;  // frameLevels_ index of the first level of the book being read
   char idBuffer_[40] = {};

@@ -56,6 +56,12 @@ alignas(32) inline constexpr unsigned char kTailShuffle[32] = {
     0,    1,    2,    3,    4,    5,    6,    7,    8,    9,    10,   11,   12,   13,   14,   15,
     0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
 
+// A book level as levelPair reads it: both values as doubles and in fixed point.
+struct Level {
+  double px, qty;
+  Fixed pxFixed, qtyFixed;
+};
+
 // A cursor over [p, end) of the frame that starts at `begin`. Every read is
 // bounds-checked: the frame sits in the input ring with no padding after it.
 struct Cursor {
@@ -307,45 +313,51 @@ struct Cursor {
   // decimals in decimalParts' form: the structure found from one 32-byte
   // load, and both numbers converted together, one per 128-bit lane (the
   // byte shuffles and multiply-adds of simdParts work within lanes).
-  [[gnu::always_inline]] bool levelPair(double& px, double& qty, Fixed& pxFixed, Fixed& qtyFixed) {
-#if defined(__AVX2__)
+  [[gnu::always_inline]] bool levelPair(Level& level) {
+#if defined(__AVX2__) && defined(__BMI__) && defined(__BMI2__)
     if (end - p < 40) return false;
-    const __m256i head = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    const auto quotes = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(head, _mm256_set1_epi8('"'))));
-    // `["` then the price up to its quote, `","`, the size up to its quote, `]`.
-    if (p[0] != '[' || (quotes & 3u) != 2u) return false;
+    // Two bytes of structure per compare: `["`, `,"` after the price, `"]` at
+    // the size's end; the quotes found from one 32-byte load. tzcnt gives 32
+    // for no bit, which the length checks reject (a quote at p[32] is checked
+    // by the last compare; p + 40 <= end).
+    if (bytes2(p) != bytes2("[\"")) return false;
+    const auto quotes = static_cast<uint32_t>(_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), detail::splat8('"'))));
     const uint32_t afterFirst = quotes & ~3u;
-    if (afterFirst == 0) return false;
-    const auto pxEnd = static_cast<unsigned>(__builtin_ctz(afterFirst));  // the price's closing quote
-    const uint32_t rest = afterFirst & (afterFirst - 1);                  // the quotes after it
-    if (pxEnd < 3 || pxEnd > 18 || p[pxEnd + 1] != ',' || ((rest >> (pxEnd + 2)) & 1u) == 0) return false;
-    const uint32_t afterSecond = rest & (rest - 1);  // after the size's opening quote
-    if (afterSecond == 0) return false;
-    const auto qtyEnd = static_cast<unsigned>(__builtin_ctz(afterSecond));
-    const unsigned pxLength = pxEnd - 2, qtyLength = qtyEnd - pxEnd - 3;
-    if (qtyLength == 0 || qtyLength > 16 || p[qtyEnd + 1] != ']') return false;
+    const unsigned pxEnd = _tzcnt_u32(afterFirst);  // the price's closing quote
+    const unsigned pxLength = pxEnd - 2;
+    if (pxLength - 1 > 15 || bytes2(p + pxEnd + 1) != bytes2(",\"")) return false;
+    const unsigned qtyEnd = _tzcnt_u32(_blsr_u32(_blsr_u32(afterFirst)));  // the size's closing quote
+    const unsigned qtyLength = qtyEnd - pxEnd - 3;
+    if (qtyLength - 1 > 15 || bytes2(p + qtyEnd) != bytes2("\"]")) return false;
     const char* const pxText = p + 2;
     const char* const qtyText = p + pxEnd + 3;  // qtyText + 16 <= p + 37 < end
     const __m256i raw = _mm256_setr_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pxText)),
                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(qtyText)));
     uint64_t pxMantissa, qtyMantissa;
     uint32_t pxFraction, qtyFraction;
-    if (!detail::simdPartsPair(pxText, qtyText, raw, pxLength, qtyLength, pxMantissa, qtyMantissa, pxFraction,
-                               qtyFraction)) {
+    if (!detail::simdPartsPair(raw, pxLength, qtyLength, pxMantissa, qtyMantissa, pxFraction, qtyFraction)) {
       return false;
     }
-    px = static_cast<double>(pxMantissa) / detail::kPow10Double[pxFraction];
-    qty = static_cast<double>(qtyMantissa) / detail::kPow10Double[qtyFraction];
-    pxFixed.mantissa = static_cast<int64_t>(pxMantissa);
-    pxFixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(pxFraction));
-    qtyFixed.mantissa = static_cast<int64_t>(qtyMantissa);
-    qtyFixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(qtyFraction));
+    level.px = static_cast<double>(pxMantissa) / detail::kPow10Double[pxFraction];
+    level.qty = static_cast<double>(qtyMantissa) / detail::kPow10Double[qtyFraction];
+    level.pxFixed.mantissa = static_cast<int64_t>(pxMantissa);
+    level.pxFixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(pxFraction));
+    level.qtyFixed.mantissa = static_cast<int64_t>(qtyMantissa);
+    level.qtyFixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(qtyFraction));
     p += qtyEnd + 2;
     return true;
 #else
-    (void)px, (void)qty, (void)pxFixed, (void)qtyFixed;
+    (void)level;
     return false;
 #endif
+  }
+
+  // Two bytes as one integer (for comparing a pair of structural characters at once).
+  static uint16_t bytes2(const char* at) {
+    uint16_t w;
+    std::memcpy(&w, at, 2);
+    return w;
   }
 
   // Any string, number, true, false or null (containers are not skipped here).
