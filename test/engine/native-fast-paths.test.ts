@@ -99,6 +99,18 @@ describe('native fast paths agree with the TS reference', () => {
         }),
         (layout, dec, ints, opts) => {
           const s = quoted(opts.symbol);
+          const spotAggWithoutM: Member[] = [
+            ['e', '"aggTrade"'],
+            ['E', ints.other],
+            ['s', s],
+            ['a', ints.id],
+            ['p', quoted(dec.p)],
+            ['q', quoted(dec.q)],
+            ['f', '100'],
+            ['l', '105'],
+            ['T', ints.time],
+            ['m', opts.m],
+          ];
           const byLayout: Record<string, Member[]> = {
             'spot-trade': [
               ['e', '"trade"'],
@@ -122,19 +134,7 @@ describe('native fast paths agree with the TS reference', () => {
               ['X', '"MARKET"'],
               ['m', opts.m],
             ],
-            'spot-agg': [
-              ['e', '"aggTrade"'],
-              ['E', ints.other],
-              ['s', s],
-              ['a', ints.id],
-              ['p', quoted(dec.p)],
-              ['q', quoted(dec.q)],
-              ['f', '100'],
-              ['l', '105'],
-              ['T', ints.time],
-              ['m', opts.m],
-              ['M', 'true'],
-            ],
+            'spot-agg': [...spotAggWithoutM, ['M', 'true']],
             'futures-agg': [
               ['e', '"aggTrade"'],
               ['E', ints.other],
@@ -148,18 +148,7 @@ describe('native fast paths agree with the TS reference', () => {
               ['m', opts.m],
             ],
             // Binance's documentation prints futures aggTrades in the spot order, without M.
-            'futures-agg-documented': [
-              ['e', '"aggTrade"'],
-              ['E', ints.other],
-              ['s', s],
-              ['a', ints.id],
-              ['p', quoted(dec.p)],
-              ['q', quoted(dec.q)],
-              ['f', '100'],
-              ['l', '105'],
-              ['T', ints.time],
-              ['m', opts.m],
-            ],
+            'futures-agg-documented': spotAggWithoutM,
             'spot-ticker': [
               ['u', ints.other],
               ['s', s],
