@@ -1,4 +1,4 @@
-// `npm run bench [-- --filter ring,normalize --json out.json --time 500]`:
+// `npm run bench [-- --filter ring,normalize --json out.json --time 500 --rounds 5]`:
 // tinybench suites, one per stage, each comparing implementations side by
 // side in the same run. Inputs are the shared fixture frames and seeded
 // synthetic books, so runs are comparable. Results: bench/RESULTS.md.
@@ -20,6 +20,8 @@ import { signalsSuite } from './signals';
 import { runSinkSuite } from './sink';
 
 const BATCH = 256;
+const TARDIS_FROM_BYTES = 'tardis-dev (frame bytes → string → JSON.parse → mapper, as its real-time feed)';
+const TARDIS_FROM_STRING = 'tardis-dev (from a decoded string: JSON.parse → mapper)';
 // Frames per call of the thread-mode engine task: ~2 ms of engine work, so waking its thread is noise.
 const THREAD_BATCH = 4096;
 const fixtures = join(__dirname, '..', '..', 'shared', 'fixtures', 'venues');
@@ -30,9 +32,11 @@ interface Row {
   name: string;
   /** Operations per task call (e.g. frames in a batch): ns/op = latency / opsPerCall. */
   opsPerCall: number;
+  /** Median over the rounds of each round's mean. */
   nsPerOp: number;
   opsPerSec: number;
-  rmePercent: number;
+  /** Each round's mean ns/op, in round order. */
+  roundsNs: number[];
   samples: number;
 }
 
@@ -236,8 +240,23 @@ function normalizeSuite(): Suite {
             new Date('2024-01-01'),
           );
           const now = new Date();
+          // The frame as ws hands it over: bytes. tardis-dev's real-time feed reads frames through ws's
+          // createWebSocketStream in object mode, which turns each text frame into a string (msg.toString()),
+          // then JSON.parse and the mapper: the row the targets compare with, from the same bytes as the
+          // native and TS reference rows. The second row starts from an already decoded string, for reference.
+          const frame = Buffer.from(bytes);
           tasks.push({
-            name: `${s.label}: tardis-dev (JSON.parse + mapper)`,
+            name: `${s.label}: ${TARDIS_FROM_BYTES}`,
+            opsPerCall: BATCH,
+            fn: () => {
+              for (let i = 0; i < BATCH; i++) {
+                const parsed: unknown = JSON.parse(frame.toString());
+                for (const _ of mapper.map(t.wrap ? t.wrap(parsed) : parsed, now)) void _;
+              }
+            },
+          });
+          tasks.push({
+            name: `${s.label}: ${TARDIS_FROM_STRING}`,
             opsPerCall: BATCH,
             fn: () => {
               for (let i = 0; i < BATCH; i++) {
@@ -434,10 +453,46 @@ function machine() {
   };
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Issue #3's ratios, from this run's rows: each native frame against the TS reference and tardis-dev. */
+function printNormalizeRatios(rows: Row[]): void {
+  const ns = (label: string, variant: string) =>
+    rows.find((r) => r.suite === 'normalize' && r.name === `${label}: ${variant}`)?.nsPerOp;
+  console.table(
+    SAMPLES.map((s) => {
+      const native = ns(s.label, 'native, batched through the ring')!;
+      const reference = ns(s.label, 'TS reference')!;
+      const ratio = (other: number | undefined) => (other === undefined ? '' : `${(other / native).toFixed(1)}x`);
+      return {
+        frame: s.label,
+        'native ns': native.toFixed(1),
+        'ref / native': ratio(reference),
+        'tardis / native': ratio(ns(s.label, TARDIS_FROM_BYTES)),
+        'tardis from a string / native': ratio(ns(s.label, TARDIS_FROM_STRING)),
+      };
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { filter: { type: 'string' }, json: { type: 'string' }, time: { type: 'string', default: '400' } },
+    options: {
+      filter: { type: 'string' },
+      json: { type: 'string' },
+      time: { type: 'string', default: '400' },
+      rounds: { type: 'string', default: '5' },
+    },
   });
+  const time = Number(values.time);
+  const rounds = Number(values.rounds);
+  if (!(time > 0) || !Number.isInteger(rounds) || rounds < 1) {
+    throw new Error(`--time must be a positive number of ms and --rounds a positive integer`);
+  }
   const wanted = values.filter?.split(',').map((s) => s.trim()) ?? Object.keys(SUITES);
   // `sink` (a real Kafka broker, Java) runs only when asked for: --filter sink (bench/sink.ts).
   const unknown = wanted.filter((w) => !(w in SUITES) && w !== 'sink');
@@ -450,35 +505,46 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const name of wanted) {
     if (name === 'sink') {
-      rows.push(...(await runSinkSuite()));
+      // One timed burst per case: a single round.
+      rows.push(...(await runSinkSuite()).map((r) => ({ ...r, roundsNs: [r.nsPerOp] })));
       continue;
     }
     const suite = SUITES[name]!();
-    const bench = new Bench({ time: Number(values.time), warmupTime: 100 });
     const tasks = suite.tasks();
-    for (const t of tasks) bench.add(t.name, t.fn);
-    await bench.run();
+    const roundsNs: number[][] = tasks.map(() => []);
+    const samples = tasks.map(() => 0);
+    // The host's speed drifts by up to 2x within minutes: the suite runs in interleaved rounds, so every task
+    // sees the same mix of fast and slow moments, and the median round is reported. Figures compared with each
+    // other (native against tardis-dev, say) then come from the same stretch of time, not minutes apart.
+    for (let round = 0; round < rounds; round++) {
+      const bench = new Bench({ time: time / rounds, warmupTime: round === 0 ? 100 : 20 });
+      for (const t of tasks) bench.add(t.name, t.fn);
+      await bench.run();
+      bench.tasks.forEach((task, i) => {
+        const result = task.result as unknown as {
+          state: string;
+          error?: unknown;
+          latency?: { mean: number; samplesCount: number };
+        };
+        if (!result.latency) {
+          // A task that threw is reported, never silently left out.
+          throw new Error(`task '${task.name}' did not complete (${result.state}): ${String(result.error)}`);
+        }
+        roundsNs[i]!.push((result.latency.mean * 1e6) / tasks[i]!.opsPerCall);
+        samples[i]! += result.latency.samplesCount;
+      });
+    }
     suite.cleanup?.();
-    bench.tasks.forEach((task, i) => {
-      const result = task.result as unknown as {
-        state: string;
-        error?: unknown;
-        latency?: { mean: number; rme: number; samplesCount: number };
-      };
-      if (!result.latency) {
-        // A task that threw is reported, never silently left out.
-        throw new Error(`task '${task.name}' did not complete (${result.state}): ${String(result.error)}`);
-      }
-      const per = tasks[i]!.opsPerCall;
-      const ns = (result.latency.mean * 1e6) / per;
+    tasks.forEach((task, i) => {
+      const ns = median(roundsNs[i]!);
       rows.push({
         suite: name,
         name: task.name,
-        opsPerCall: per,
+        opsPerCall: task.opsPerCall,
         nsPerOp: ns,
         opsPerSec: 1e9 / ns,
-        rmePercent: result.latency.rme,
-        samples: result.latency.samplesCount,
+        roundsNs: roundsNs[i]!,
+        samples: samples[i]!,
       });
     });
     console.log(`\n## ${name}`);
@@ -489,10 +555,11 @@ async function main(): Promise<void> {
           task: r.name,
           'ns/op': r.nsPerOp.toFixed(1),
           'ops/s': Math.round(r.opsPerSec).toLocaleString('en-US'),
-          margin: `±${r.rmePercent.toFixed(2)}%`,
+          'rounds min–max': `${Math.min(...r.roundsNs).toFixed(1)}–${Math.max(...r.roundsNs).toFixed(1)}`,
           samples: r.samples,
         })),
     );
+    if (name === 'normalize') printNormalizeRatios(rows);
   }
   if (values.json) writeFileSync(values.json, JSON.stringify({ machine: info, results: rows }, null, 2) + '\n');
 }
