@@ -24,7 +24,16 @@ const bybit = venueCode('bybit');
 const line = (venue: number, flags: number, frame: string, setup = false) =>
   `${setup ? '!' : ''}${venue}\t${flags}\t${frame}`;
 
-writeFileSync(join(out, 'binance-trade.tsv'), line(binance, 0, raw('binance-spot', 'trade.jsonl')) + '\n');
+// The normalize suite's trade and quote frames (bench/run.ts SAMPLES), one file each.
+for (const [file, venue, flags, frame] of [
+  ['binance-trade', binance, 0, raw('binance-spot', 'trade.jsonl')],
+  ['binance-bookticker', binance, 0, raw('binance-spot', 'bookTicker.jsonl')],
+  ['coinbase-match', venueCode('coinbase'), 0, raw('coinbase-exchange', 'match.jsonl', 1)],
+  ['bybit-trade', bybit, 1, raw('bybit-v5', 'publicTrade.jsonl', 1)],
+  ['okx-trades', venueCode('okx'), 0, raw('okx-v5', 'trades.jsonl', 1)],
+] as const) {
+  writeFileSync(join(out, `${file}.tsv`), line(venue, flags, frame) + '\n');
+}
 for (const perDelta of [1, 10, 100]) {
   const { snapshot, deltas } = bybitBook(1000, perDelta, 20_000);
   writeFileSync(
