@@ -3,6 +3,12 @@
 #include "normalize/scan.h"
 #include "venues/venues.h"
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace tickwire::norm::venues {
 namespace {
 
@@ -117,26 +123,107 @@ bool timeValue(std::string_view text, int64_t& us) {
   return false;
 }
 
+// The bytes of x that end a plain string scan (Cursor::str): '"', '\\' and
+// control characters, one bit per byte.
+#if defined(__AVX2__)
+[[gnu::always_inline]] inline uint32_t stringStops(__m256i x) {
+  const __m256i low = _mm256_set1_epi8(0x1F);
+  const __m256i control = _mm256_cmpeq_epi8(_mm256_max_epu8(x, low), low);
+  const __m256i quote = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('"'));
+  const __m256i backslash = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\'));
+  return static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(quote, backslash), control)));
+}
+#endif
+#if defined(__SSE2__)
+[[gnu::always_inline]] inline unsigned stringStops(__m128i x) {
+  const __m128i low = _mm_set1_epi8(0x1F);
+  const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low);
+  const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)));
+}
+#endif
+
+// An order id, a string Coinbase always sends as a 36-character UUID and that
+// is not read: its text checked as Cursor::str would (no escape, no control
+// character, the closing quote right after it) from two overlapping 32-byte
+// loads rather than three 16-byte rounds. Any other length takes str().
+[[gnu::always_inline]] inline bool skipOrderId(scan::Cursor& c) {
+#if defined(__AVX2__)
+  if (c.end - c.p >= 38 && *c.p == '"') {
+    const char* text = c.p + 1;
+    // Bytes 0-31 of the text, and 5-36: the 37th byte, the only stop, must be the closing quote.
+    const uint32_t head = stringStops(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(text)));
+    const uint32_t tail = stringStops(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + 5)));
+    if ((head | (tail ^ (1u << 31))) == 0 && text[36] == '"') {
+      c.p = text + 37;
+      return true;
+    }
+  }
+#endif
+  std::string_view ignored;
+  return c.str(ignored);
+}
+
+// A string of at most 15 characters (a product id) from one 16-byte load
+// rather than str()'s loop; longer ones, and any doubt, take str().
+bool shortString(scan::Cursor& c, std::string_view& out) {
+#if defined(__SSE2__)
+  if (c.end - c.p >= 17 && *c.p == '"') {
+    const char* text = c.p + 1;
+    const unsigned stops = stringStops(_mm_loadu_si128(reinterpret_cast<const __m128i*>(text)));
+    if (stops != 0) {
+      const auto length = static_cast<unsigned>(__builtin_ctz(stops));
+      if (text[length] == '"') {
+        out = std::string_view(text, length);
+        c.p = text + length + 1;
+        return true;
+      }
+    }
+  }
+#endif
+  return c.str(out);
+}
+
+// `,"side":"buy"|"sell","size":`: the maker's side as two literals (the
+// aggressor took the other side, so "buy" means a sell). Any other value,
+// escaped text included, is declined.
+bool makerSide(scan::Cursor& c, bool& sell) {
+  if (c.lit(",\"side\":\"buy\",\"size\":")) {
+    sell = true;
+    return true;
+  }
+  if (c.lit(",\"side\":\"sell\",\"size\":")) {
+    sell = false;
+    return true;
+  }
+  return false;
+}
+
+// `,"time":"…"}` to the frame's end, the last member. The text between the
+// quotes needs no string scan: parseRfc3339 accepts only digits and `-T:.Z+`,
+// so any text timeValue accepts is a plain string, ended by the quote before
+// the final `}` (the last 27 bytes of a frame would otherwise take str()'s
+// byte-by-byte tail loop).
+bool timeAtEnd(scan::Cursor& c, int64_t& ts) {
+  if (!c.lit(",\"time\":\"") || c.end - c.p < 2 || c.end[-2] != '"' || c.end[-1] != '}') return false;
+  const std::string_view text(c.p, static_cast<size_t>(c.end - 2 - c.p));
+  c.p = c.end;
+  return timeValue(text, ts);
+}
+
 // c after `{"type":"match",` (or last_match): {"type","trade_id",
 // "maker_order_id","taker_order_id","side","size","price","product_id",
 // "sequence","time"}, the order Coinbase sends, read straight through.
 bool matchLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
-  std::string_view id, side, product, time, ignored;
+  std::string_view id, product, ignored;
   int64_t idValue, ignoredValue, ts;
   double price, size;
-  if (!c.lit("\"trade_id\":") || !c.plainInt(id, idValue) || !c.lit(",\"maker_order_id\":") || !c.str(ignored) ||
-      !c.lit(",\"taker_order_id\":") || !c.str(ignored) || !c.lit(",\"side\":") || !c.str(side) ||
-      !c.lit(",\"size\":") || !c.decimalString(size) || !c.lit(",\"price\":") || !c.decimalString(price) ||
-      !c.lit(",\"product_id\":") || !c.str(product) || !c.lit(",\"sequence\":") || !c.plainInt(ignored, ignoredValue) ||
-      !c.lit(",\"time\":") || !c.str(time) || !c.eat('}') || !c.atEnd() || !timeValue(time, ts)) {
-    return false;
-  }
-  bool sell;  // the maker's side: the aggressor took the other one
-  if (side == "buy") {
-    sell = true;
-  } else if (side == "sell") {
-    sell = false;
-  } else {
+  bool sell;
+  if (!c.lit("\"trade_id\":") || !c.plainInt(id, idValue) || !c.lit(",\"maker_order_id\":") || !skipOrderId(c) ||
+      !c.lit(",\"taker_order_id\":") || !skipOrderId(c) || !makerSide(c, sell) || !c.decimalString(size) ||
+      !c.lit(",\"price\":") || !c.decimalString(price) || !c.lit(",\"product_id\":") || !shortString(c, product) ||
+      !c.lit(",\"sequence\":") || !c.plainInt(ignored, ignoredValue) || !timeAtEnd(c, ts)) {
     return false;
   }
   uint32_t sym = 0;
@@ -196,10 +283,11 @@ bool l2updateLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
 
 bool coinbaseScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
   scan::Cursor c{text, text + length, text};
+  // The type as whole literals: a match is the hottest message (str() and
+  // two string compares cost more than the two loads of each literal).
+  if (c.lit("{\"type\":\"match\",") || c.lit("{\"type\":\"last_match\",")) return matchLayout(n, c, verdict);
   std::string_view type;
-  if (!c.lit("{\"type\":") || !c.str(type) || !c.eat(',')) return false;
-  if (type == "match" || type == "last_match") return matchLayout(n, c, verdict);
-  if (type != "l2update") return false;
+  if (!c.lit("{\"type\":") || !c.str(type) || !c.eat(',') || type != "l2update") return false;
   if (l2updateLayout(n, c, verdict)) return true;
   n.clearLevels();
   return false;

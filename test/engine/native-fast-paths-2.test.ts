@@ -237,6 +237,34 @@ const level = fc
     shape === 0 ? `[${quoted(px)}]` : `[${[quoted(px), quoted(qty), ...more].join(',')}]`,
   );
 
+// Coinbase strings the match scan reads with one or two wide loads (order ids
+// of 36 characters, product ids of at most 15): lengths around those, now and
+// then with one character replaced by what must end or spoil the string — a
+// quote, an escape, a control character, non-ASCII text — anywhere in it.
+const stringsAround = (lengths: number[]) =>
+  fc
+    .tuple(
+      fc.constantFrom(...lengths),
+      fc.nat(40),
+      fc.option(
+        fc.constantFrom('"', '\\"', '\\\\', '\\u0041', '\\q', '\u0001', '\u001f', '\t', '\u007f', 'é', '€', ' '),
+        {
+          freq: 2,
+          nil: undefined,
+        },
+      ),
+    )
+    .map(([length, at, c]) => {
+      const text = 'c8da-4732-9f71-6049f4c6aaf8-1da6ce16-af29-4f45'.slice(0, length);
+      const i = at % (length + 1);
+      return quoted(c === undefined ? text : text.slice(0, i) + c + text.slice(i + 1));
+    });
+const orderId = fc.oneof(
+  { weight: 6, arbitrary: fc.constant('"2a0da34e-61f7-4c36-88e5-c9dd15927b16"') },
+  { weight: 4, arbitrary: stringsAround([0, 1, 31, 32, 35, 36, 36, 36, 37, 40]) },
+  { weight: 1, arbitrary: fc.constantFrom('""', '"a\\"b"', '5', 'null') },
+);
+
 describe('native fast paths agree with the TS reference (OKX, Coinbase)', () => {
   it('OKX trades in the layout the fast path knows, and near misses', () => {
     const trade = fc
@@ -373,14 +401,15 @@ describe('native fast paths agree with the TS reference (OKX, Coinbase)', () => 
         fc.record({
           type: fc.constantFrom('"match"', '"match"', '"match"', '"last_match"', '"last_match"', '"ticker"', '"Match"'),
           tradeId: fc.oneof({ weight: 4, arbitrary: intToken }, { weight: 1, arbitrary: digits(1, 10).map(quoted) }),
-          maker: fc.oneof(
-            { weight: 6, arbitrary: fc.constant('"2a0da34e-61f7-4c36-88e5-c9dd15927b16"') },
-            { weight: 1, arbitrary: fc.constantFrom('""', '"a\\"b"', '5') },
-          ),
+          maker: orderId,
+          taker: orderId,
           side: fc.constantFrom('"buy"', '"sell"', '"buy"', '"sell"', '"buy"', '"sell"', '"BUY"', 'true'),
           size: decimalText,
           price: decimalText,
-          product: symbol(['BTC-USD', 'SKL-GBP', 'ETH-USDC']),
+          product: fc.oneof(
+            { weight: 4, arbitrary: symbol(['BTC-USD', 'SKL-GBP', 'ETH-USDC']) },
+            { weight: 1, arbitrary: stringsAround([0, 1, 7, 14, 15, 16, 17]) },
+          ),
           sequence: intToken,
           time: fc.oneof({ weight: 9, arbitrary: rfc3339.map(quoted) }, { weight: 1, arbitrary: intToken }),
         }),
@@ -391,7 +420,7 @@ describe('native fast paths agree with the TS reference (OKX, Coinbase)', () => 
             ['type', m.type],
             ['trade_id', m.tradeId],
             ['maker_order_id', m.maker],
-            ['taker_order_id', '"3c82abaa-c01e-4608-be59-6a1e69742891"'],
+            ['taker_order_id', m.taker],
             ['side', m.side],
             ['size', quoted(m.size)],
             ['price', quoted(m.price)],
@@ -404,6 +433,65 @@ describe('native fast paths agree with the TS reference (OKX, Coinbase)', () => 
       ),
       { numRuns: 4000 },
     );
+  });
+
+  // The match scan takes order ids, the product id and the time with wide
+  // loads and without str()'s loop: each next to every way of ending or
+  // spoiling it (a value that runs on to the next key, an escape, a control
+  // character, a stray byte before the frame's end).
+  it('Coinbase match: order ids, product ids and the time at the edges of their wide reads', () => {
+    const uuid = '27fff20b-af29-4f45-8744-56dd1ef57dc0';
+    const makers = [
+      `"${uuid}"`,
+      `"\\u0032${uuid.slice(1)}"`,
+      `"${uuid.slice(0, -1)}\u0000"`,
+      `"${uuid.slice(1)}"`,
+      `"${uuid}x"`,
+      `"${uuid}\\`, // runs on: `\,` is no escape
+      `"${uuid}\u0001`,
+      `"${uuid.slice(0, -1)}\\`,
+      `"${uuid.slice(0, -1)}\u0001`,
+      `"${uuid.slice(0, 30)}\\\\${uuid.slice(32)}"`,
+      `"${uuid.slice(0, 30)}\\q${uuid.slice(32)}"`,
+    ];
+    const products = [
+      '"BAND-GBP"',
+      '"BAND\u0001GBP"',
+      '"BAND\\-GBP"',
+      '"BAND\\u002dGBP"',
+      '"BAND-GBP\\', // runs on
+      '"BAND-GBP\u0001',
+      '""',
+      '"ABCDEFGHIJ-KLMN"',
+      '"ABCDEFGHIJK-LMNO"',
+      '"ABCDEFGHIJKL-MNOP"',
+    ];
+    const times = [
+      '"2021-04-17T16:43:30.244075Z"}',
+      '"2021-04-17T16:43:30Z"}',
+      '"2021-04-17T16:43:30.244075Z","x":"1"}',
+      '"2021-04-17T16:43:30.244075Z"}}',
+      '"2021-04-17T16:43:30.244075Z""}',
+      '"2021-04-17T16:43:30.244075Z}',
+      '"2021-04-17T16:43:30.244075Zx}',
+      '"2021-04-17T16:43:30.244075Z\\\\}',
+      '"2021-04-17T16:43:30.244075Z\\"}',
+      '"2021-04-17T16:43:30.244075Z\u0001"}',
+      '"\\u0032021-04-17T16:43:30Z"}',
+      '""}',
+      '"}',
+      '"',
+      '2021}',
+    ];
+    const taker = '"1da6ce16-c8da-4732-9f71-6049f4c6aaf8"';
+    const frame = (maker: string, takerId: string, product: string, time: string) =>
+      `{"type":"match","trade_id":881613,"maker_order_id":${maker},"taker_order_id":${takerId},"side":"sell","size":"0.04","price":"14.7775","product_id":${product},"sequence":333938798,"time":${time}`;
+    for (const id of makers) {
+      agree('coinbase', frame(id, taker, products[0]!, times[0]!));
+      agree('coinbase', frame(makers[0]!, id, products[0]!, times[0]!));
+    }
+    for (const product of products) agree('coinbase', frame(makers[0]!, taker, product, times[0]!));
+    for (const time of times) agree('coinbase', frame(makers[0]!, taker, products[0]!, time));
   });
 
   it('Coinbase l2update in the layouts the fast path knows, and near misses', () => {
