@@ -67,6 +67,7 @@ bool EngineCore::process(const ring::RecordView& record) {
       // False: the output ring is full; the normalizer left nothing staged.
       if (!normalizer_->process(record, writer_, written)) return false;
       bump(counters_.recordsOut, written);
+      if (!signals_ && !books_) return true;  // normalize only: no stage to feed
       const auto recvUs = static_cast<int64_t>(record.recvNs / 1000);
       if (signals_) feedSignals(frameStart, writer_.mark(), recvUs);
       if (books_) applyBooks(record.venue, recvUs);

@@ -395,23 +395,6 @@ class JsonParser {
   bool outOfMemory_ = false;  // the tape could not grow: the frame is oversized for this process
 };
 
-// a[0, n) == b[0, n): symbols (up to 16 bytes) by two overlapping loads
-// instead of a call to the library memcmp.
-inline bool sameText(const char* a, const char* b, size_t n) {
-  const auto differ = [&](auto word) {
-    constexpr size_t w = sizeof word;
-    decltype(word) x, y, u, v;
-    std::memcpy(&x, a, w);
-    std::memcpy(&y, b, w);
-    std::memcpy(&u, a + n - w, w);
-    std::memcpy(&v, b + n - w, w);
-    return ((x ^ y) | (u ^ v)) != 0;
-  };
-  if (n >= 8 && n <= 16) return !differ(uint64_t{});
-  if (n >= 4 && n < 8) return !differ(uint32_t{});
-  return std::memcmp(a, b, n) == 0;
-}
-
 // memcpy of a trade id (mostly 4 to 16 bytes) by two overlapping loads and
 // stores instead of a call to the library memcpy.
 inline void copyText(uint8_t* dst, const char* src, size_t n) {
@@ -433,7 +416,16 @@ bool validUtf8(const char* text, size_t length) {
   size_t i = 0;
   uint64_t high = 0;
 #if defined(__AVX2__)
-  if (length >= 32) {
+  if (length >= 32 && length <= 128) {
+    // Most frames: four loads, at 0, 32, 64 and length - 32, the middle two
+    // moved back to stay inside the frame (overlaps are harmless), no loop.
+    const auto at = [&](size_t offset) {
+      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + std::min(offset, length - 32)));
+    };
+    const __m256i any = _mm256_or_si256(_mm256_or_si256(at(0), at(32)), _mm256_or_si256(at(64), at(96)));
+    return _mm256_movemask_epi8(any) == 0 || simdjson::validate_utf8(text, length);
+  }
+  if (length > 128) {
     __m256i any = _mm256_setzero_si256();
     for (; i + 32 <= length; i += 32)
       any = _mm256_or_si256(any, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + i)));
@@ -582,7 +574,8 @@ void Normalizer::commit() {
   ++written_;
 }
 
-Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) {
+// symbol() when the rule's last lookup is not this instrument (or the frame has failed).
+Verdict Normalizer::symbolSlow(SymbolRule rule, std::string_view raw, uint32_t& id) {
   id = 0;
   if (failed()) {
     // No output any more, but a symbol too long for a record (wrong_type)
@@ -593,7 +586,7 @@ Verdict Normalizer::symbol(SymbolRule rule, std::string_view raw, uint32_t& id) 
   const size_t keyBytes = raw.size() + 1;
   // The usual case, the same instrument as this rule's last lookup: no cache key to build.
   LastSymbol& last = last_[static_cast<uint8_t>(rule) & 7];
-  const bool same = keyBytes == last.keyBytes && sameText(last.key + 1, raw.data(), raw.size());
+  const bool same = keyBytes == last.keyBytes && sameSymbolText(last.key + 1, raw.data(), raw.size());
   if (same && symbols_.announced(last.id)) {
     id = last.id;
     return Verdict::Ok;

@@ -39,6 +39,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -123,7 +124,17 @@ class Normalizer {
 
   // Interns a symbol (canonicalised by `rule`), announcing it with a symbol
   // record the first time. WrongType when the symbol is longer than 64 bytes.
-  Verdict symbol(SymbolRule rule, std::string_view raw, uint32_t& id);
+  // Inline: most frames name the same instrument as the rule's last lookup,
+  // which is a length and text compare; the rest goes out of line.
+  [[gnu::always_inline]] Verdict symbol(SymbolRule rule, std::string_view raw, uint32_t& id) {
+    const LastSymbol& last = last_[static_cast<uint8_t>(rule) & 7];
+    if (!failed() && raw.size() + 1 == last.keyBytes && sameSymbolText(last.key + 1, raw.data(), raw.size()) &&
+        symbols_.announced(last.id)) {
+      id = last.id;
+      return Verdict::Ok;
+    }
+    return symbolSlow(rule, raw, id);
+  }
 
   Verdict emitTrade(uint32_t symbol, int64_t ts, double price, double qty, bool sell, std::string_view id);
   Verdict emitBbo(uint32_t symbol, int64_t ts, double bidPx, double bidQty, double askPx, double askQty);
@@ -197,6 +208,23 @@ class Normalizer {
   bool ensureScratch(size_t bytes);
   void growLevels();
   void clearSymbols();
+  Verdict symbolSlow(SymbolRule rule, std::string_view raw, uint32_t& id);
+  // a[0, n) == b[0, n) for the n (1..64) bytes of a symbol: up to 16 bytes by
+  // two overlapping loads instead of a call to the library memcmp.
+  static bool sameSymbolText(const char* a, const char* b, size_t n) {
+    const auto differ = [&](auto word) {
+      constexpr size_t w = sizeof word;
+      decltype(word) x, y, u, v;
+      std::memcpy(&x, a, w);
+      std::memcpy(&y, b, w);
+      std::memcpy(&u, a + n - w, w);
+      std::memcpy(&v, b + n - w, w);
+      return ((x ^ y) | (u ^ v)) != 0;
+    };
+    if (n >= 8 && n <= 16) return !differ(uint64_t{});
+    if (n >= 4 && n < 8) return !differ(uint32_t{});
+    return std::memcmp(a, b, n) == 0;
+  }
 
   uint32_t maxFrameBytes_;
   std::unique_ptr<char[]> scratch_;

@@ -95,7 +95,19 @@ describe('native fast paths agree with the TS reference', () => {
           m: bool,
           combined: fc.boolean(),
           change: fc.nat(1000),
-          symbol: fc.constantFrom('BNBBTC', 'BTCUSDT'),
+          // Symbols around the 16-byte string read: short, 15 and 16 bytes, long, escaped.
+          symbol: fc.constantFrom(
+            'BNBBTC',
+            'BTCUSDT',
+            'A',
+            '',
+            'ABCDEFGHIJKLMNO',
+            'ABCDEFGHIJKLMNOP',
+            '1000SATSUSDT_ABCDEFG',
+            'BNB\\"BTC',
+            'BNB\\u0042TC',
+          ),
+          M: fc.constantFrom('true', 'true', 'false', '1'),
         }),
         (layout, dec, ints, opts) => {
           const s = quoted(opts.symbol);
@@ -121,7 +133,7 @@ describe('native fast paths agree with the TS reference', () => {
               ['q', quoted(dec.q)],
               ['T', ints.time],
               ['m', opts.m],
-              ['M', 'true'],
+              ['M', opts.M],
             ],
             'futures-trade': [
               ['e', '"trade"'],
