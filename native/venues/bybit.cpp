@@ -369,9 +369,193 @@ bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict
   return emitTrades(n, trades, count, verdict);
 }
 
+// ---- publicTrade in Bybit's own layout, read as literals and values ----
+//
+// {"topic":"publicTrade.SYM","type":"snapshot","ts":…,"data":[trade, …]}
+// with each trade {"T","s","S","v","p","L","i","BT"[,"RPI"][,"seq"]}. The
+// keys and the fixed values around them are compared as wide literals, and
+// each value is read only as far as the general path needs it: T, v, p and i
+// converted, s, S, L, BT, RPI, seq and the frame's ts only checked. Anything
+// else is declined (layoutScan and keyScan then try their wider forms).
+
+// A trade read by tradeFrame, checked and converted: ready to emit. Trivial
+// to construct, so a frame's array of them costs nothing until filled.
+struct LayoutTrade {
+  int64_t ts;
+  double price, size;
+  const char* id;
+  size_t idLength;
+  bool sell;
+};
+
+// The 8 bytes at q with those at or past `end` read as zeros: one load, also
+// for the frame's last bytes (the 8 before `end`, shifted down; the frame is
+// longer than 8 bytes wherever this is called).
+uint64_t load8Before(const char* q, const char* end) {
+  uint64_t w;
+  const auto left = static_cast<size_t>(end - q);
+  if (left >= 8) {
+    std::memcpy(&w, q, 8);
+    return w;
+  }
+  std::memcpy(&w, end - 8, 8);
+  return (w >> (8 * (7 - left))) >> 8;  // in two steps: a shift by 64 is undefined
+}
+
+// A plain integer whose value the general path never reads (the frame's ts,
+// a trade's seq): 1 to 15 digits (longer ones declined, as plainInt does), no
+// leading zero. What follows it is the caller's next literal, so a fraction or
+// an exponent is declined there.
+bool skipPlainInt(scan::Cursor& c) {
+  const char* q = c.p;
+  unsigned run;
+  do {
+    run = detail::leadingDigits(load8Before(q, c.end));
+    q += run;
+  } while (run == 8);
+  const auto digits = static_cast<size_t>(q - c.p);
+  if (digits == 0 || digits > 15 || (*c.p == '0' && digits > 1)) return false;
+  c.p = q;
+  return true;
+}
+
+// The string ends at q (its first byte that is a quote, backslash or control
+// character) if that byte is its closing quote; an escape or a control
+// character is the general path's.
+bool closeStringAt(scan::Cursor& c, const char* text, const char* q, std::string_view& out) {
+  if (q == c.end || *q != '"') return false;
+  out = std::string_view(text, static_cast<size_t>(q - text));
+  c.p = q + 1;
+  return true;
+}
+
+// The rest of a string whose opening quote is behind p: no escape, no control
+// character. Found in 16-byte steps inline (Cursor::str is a call, and starts
+// at the quote: the topic's symbol has none in front of it); the last bytes of
+// the frame one by one.
+[[gnu::always_inline]] inline bool stringRest(scan::Cursor& c, std::string_view& out) {
+  const char* const text = c.p;
+  const char* q = text;
+#if defined(__SSE2__)
+  for (; c.end - q >= 16; q += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m128i low = _mm_set1_epi8(0x1F);
+    const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    const __m128i slash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low);
+    const auto stops = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, slash), control)));
+    if (stops != 0) return closeStringAt(c, text, q + __builtin_ctz(stops), out);
+  }
+#endif
+  while (q < c.end && *q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20) ++q;
+  return closeStringAt(c, text, q, out);
+}
+
+[[gnu::always_inline]] inline bool quotedString(scan::Cursor& c, std::string_view& out) {
+  return c.eat('"') && stringRest(c, out);
+}
+
+// The n bytes at `a` equal those at `b` (both readable for at least 8 bytes
+// and for n). Overlapping 8-byte loads for the usual symbol lengths, no
+// library memcmp call.
+bool sameBytes(const char* a, const char* b, size_t n) {
+  uint64_t x, y;
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  std::memcpy(&x, a, 8);
+  std::memcpy(&y, b, 8);
+  if (n < 8) return ((x ^ y) & ((uint64_t{1} << (8 * n)) - 1)) == 0;
+  uint64_t diff = x ^ y;
+  std::memcpy(&x, a + n - 8, 8);
+  std::memcpy(&y, b + n - 8, 8);
+  return (diff | (x ^ y)) == 0;
+}
+
+// A trade's "s": the topic's symbol again, compared with the topic's text,
+// closing quote included (so it is a string the topic scan already checked)
+// rather than scanned and converted a second time.
+bool sameSymbol(scan::Cursor& c, std::string_view symbol) {
+  const size_t n = symbol.size() + 1;
+  if (static_cast<size_t>(c.end - c.p) < (n > 8 ? n : 8) || !sameBytes(c.p, symbol.data(), n)) return false;
+  c.p += n;
+  return true;
+}
+
+// "S": exactly "Buy" or "Sell", as the general path's side() takes them.
+bool tradeSide(scan::Cursor& c, bool& sell) {
+  sell = false;
+  if (c.lit(",\"S\":\"Buy\"")) return true;
+  sell = true;
+  return c.lit(",\"S\":\"Sell\"");
+}
+
+// "BT" and "RPI" (where sent): true or false, not needed, each member read as
+// one literal; "RPI" with any other value is declined.
+bool blockTradeFlag(scan::Cursor& c) { return c.lit(",\"BT\":false") || c.lit(",\"BT\":true"); }
+bool rpiFlagIfSent(scan::Cursor& c) { return c.lit(",\"RPI\":false") || c.lit(",\"RPI\":true") || !c.lit(",\"RPI\":"); }
+
+// "i": a string id, or a plain integer (its digits are the id, as idText gives them).
+bool tradeId(scan::Cursor& c, LayoutTrade& t) {
+  std::string_view id;
+  int64_t ignored;
+  if (!(c.peek('"') ? quotedString(c, id) : c.plainInt(id, ignored))) return false;
+  t.id = id.data();
+  t.idLength = id.size();
+  return true;
+}
+
+// One trade: T, s, S, v, p, L, i, BT, then RPI and seq where sent.
+bool layoutTrade(scan::Cursor& c, std::string_view symbol, LayoutTrade& t) {
+  std::string_view token;
+  int64_t ms;
+  if (!c.lit("{\"T\":") || !c.plainInt(token, ms) || !scan::msValue(ms, true, t.ts)) return false;
+  if (!c.lit(",\"s\":\"") || !sameSymbol(c, symbol) || !tradeSide(c, t.sell)) return false;
+  if (!c.lit(",\"v\":") || !c.decimalString(t.size) || !c.lit(",\"p\":") || !c.decimalString(t.price)) return false;
+  if (!c.lit(",\"L\":") || !quotedString(c, token) || !c.lit(",\"i\":") || !tradeId(c, t)) return false;
+  if (!blockTradeFlag(c) || !rpiFlagIfSent(c)) return false;
+  if (c.lit(",\"seq\":") && !skipPlainInt(c)) return false;
+  return c.eat('}');
+}
+
+// The trades of a frame tradeFrame read whole. Every "s" is the topic's
+// symbol, so one lookup serves all of them: the general path's lookup per
+// trade finds the same id, announced by the first.
+bool emitLayoutTrades(Normalizer& n, std::string_view symbol, const LayoutTrade* trades, size_t count,
+                      Verdict& verdict) {
+  uint32_t sym = 0;
+  verdict = n.symbol(rule(n), symbol, sym);
+  for (size_t k = 0; k < count && verdict == Verdict::Ok; ++k) {
+    const LayoutTrade& t = trades[k];
+    verdict = n.emitTrade(sym, t.ts, t.price, t.size, t.sell, std::string_view(t.id, t.idLength));
+  }
+  return true;
+}
+
+// The rest of tradeFrame, from the topic's symbol on.
+[[gnu::noinline]] bool tradeFrameFromSymbol(Normalizer& n, scan::Cursor c, Verdict& verdict) {
+  std::string_view symbol;
+  if (!stringRest(c, symbol) || !c.lit(",\"type\":\"snapshot\",\"ts\":") || !skipPlainInt(c) || !c.lit(",\"data\":[")) {
+    return false;
+  }
+  LayoutTrade trades[kMaxScannedTrades];
+  size_t count = 0;
+  do {
+    if (count == kMaxScannedTrades || !layoutTrade(c, symbol, trades[count++])) return false;
+  } while (c.eat(','));
+  if (!c.lit("]}") || !c.atEnd()) return false;
+  return emitLayoutTrades(n, symbol, trades, count, verdict);
+}
+
+// A publicTrade frame in Bybit's layout; false: not this layout. Other
+// messages (books) are told apart by one literal, inline, before any call.
+[[gnu::always_inline]] inline bool tradeFrame(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  scan::Cursor c{text, text + length, text};
+  return c.lit("{\"topic\":\"publicTrade.") && tradeFrameFromSymbol(n, c, verdict);
+}
+
 }  // namespace
 
 bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  if (tradeFrame(n, text, length, verdict)) return true;
   if (layoutScan(n, text, length, verdict)) return true;
   n.clearLevels();
   if (keyScan(n, text, length, verdict)) return true;

@@ -265,4 +265,109 @@ describe('native fast paths agree with the TS reference', () => {
       { numRuns: 4000 },
     );
   });
+
+  // native/venues/bybit.cpp tradeFrame: the topic's symbol compared with each
+  // trade's "s" (8-byte loads up to 16 bytes, memcmp past), strings found in
+  // 16-byte steps, "type" and the booleans compared as literals, the frame's
+  // ts and "seq" checked but not converted, at most 16 trades held.
+  it('Bybit trades: symbols, strings and counts at the edges of the layout scan', () => {
+    const symbol = fc.constantFrom(
+      'BTCUSDT',
+      'BTCUSD',
+      'ETHBTC',
+      'BTCUSDC',
+      'ETH-26DEC25',
+      'BTCUSDT-26DEC25',
+      '1000000BABYDOGEUSDT',
+      'BTC-27DEC24-100000-C',
+      'ETH-PERP',
+      'btcusdt',
+      'X',
+      '',
+    );
+    const char = fc.constantFrom(...'ABCXYZ0189-_.é');
+    const odd = fc.constantFrom('\\"', '\\\\', '\\u0041', '\\n', '\u0001', '\u001f', '\u007f', '"', ' ');
+    // Text between a string's quotes: lengths around the 16-byte steps, sometimes with an escape or a stray byte.
+    const stringText = fc.oneof(
+      { weight: 5, arbitrary: fc.array(char, { maxLength: 70 }).map((c) => c.join('')) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(fc.array(char, { maxLength: 40 }), odd, fc.array(char, { maxLength: 20 }))
+          .map(([a, x, b]) => a.join('') + x + b.join('')),
+      },
+    );
+    // The topic's symbol with one byte changed (past the first 8 as often as not).
+    const oneByteOff = (text: string) =>
+      fc
+        .tuple(fc.nat(Math.max(text.length - 1, 0)), char)
+        .map(([at, c]) => text.slice(0, at) + (text[at] === c ? 'Q' : c) + text.slice(at + 1));
+    // The value Bybit sends, or (one time in ten) a near miss.
+    const maybe = <T>(usual: T, other: fc.Arbitrary<T>) =>
+      fc.oneof({ weight: 10, arbitrary: fc.constant(usual) }, { weight: 1, arbitrary: other });
+    const integer = (usual: string) =>
+      maybe(
+        usual,
+        fc.oneof(
+          intToken,
+          digits(2, 16).map((d) => `0${d}`),
+        ),
+      );
+    const trade = (topicSymbol: string) =>
+      fc
+        .record({
+          T: integer('1786310819680'),
+          s: maybe(topicSymbol, fc.oneof(symbol, stringText, oneByteOff(topicSymbol))),
+          side: maybe('"Sell"', fc.constantFrom('"Buy"', '"buy"', '"Sel"', '"Selll"', 'true')),
+          L: maybe('MinusTick', stringText),
+          i: fc.oneof(
+            stringText.map((t) => `"${t}"`),
+            intToken,
+            fc.constant('"a9188a0a-82bc-50de-be60-03eedbe3cdd7"'),
+          ),
+          bt: maybe('false', fc.constantFrom('true', 'null', 'False', '0')),
+          rpi: fc.option(maybe('false', fc.constantFrom('true', 'null', '1')), { nil: undefined }),
+          seq: fc.option(integer('753843954913'), { nil: undefined }),
+          change: fc.nat(1000),
+        })
+        .map((t) => {
+          const members: Member[] = [
+            ['T', t.T],
+            ['s', `"${t.s}"`],
+            ['S', t.side],
+            ['v', '"0.004"'],
+            ['p', '"65114.20"'],
+            ['L', `"${t.L}"`],
+            ['i', t.i],
+            ['BT', t.bt],
+          ];
+          if (t.rpi !== undefined) members.push(['RPI', t.rpi]);
+          if (t.seq !== undefined) members.push(['seq', t.seq]);
+          // Mostly in Bybit's order: the changes are the general path's.
+          return object(t.change % 10 === 0 ? arrange(members, t.change) : members);
+        });
+    const frame = fc
+      .record({
+        topicSymbol: fc.oneof({ weight: 5, arbitrary: symbol }, { weight: 1, arbitrary: stringText }),
+        type: maybe('"snapshot"', fc.constantFrom('"delta"', '"snapshot "', '1')),
+        ts: integer('1786310819681'),
+        count: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 3 }) }, fc.integer({ min: 0, max: 18 })),
+      })
+      .chain((f) =>
+        fc.array(trade(f.topicSymbol), { minLength: f.count, maxLength: f.count }).map((trades) =>
+          object([
+            ['topic', `"publicTrade.${f.topicSymbol}"`],
+            ['type', f.type],
+            ['ts', f.ts],
+            ['data', `[${trades.join(',')}]`],
+          ]),
+        ),
+      );
+    fc.assert(
+      fc.property(frame, fc.constantFrom('perp', 'spot') as fc.Arbitrary<Market>, (raw, market) =>
+        agree('bybit', raw, market),
+      ),
+      { numRuns: 4000 },
+    );
+  });
 });
