@@ -56,6 +56,27 @@ alignas(32) inline constexpr unsigned char kTailShuffle[32] = {
     0,    1,    2,    3,    4,    5,    6,    7,    8,    9,    10,   11,   12,   13,   14,   15,
     0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
 
+// The bytes of x that end a plain string (Cursor::str and the venues' wide
+// string reads): '"', '\\' and control characters, one bit per byte.
+#if defined(__AVX2__)
+[[gnu::always_inline]] inline uint32_t stringStops(__m256i x) {
+  const __m256i low = _mm256_set1_epi8(0x1F);
+  const __m256i control = _mm256_cmpeq_epi8(_mm256_max_epu8(x, low), low);
+  const __m256i quote = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('"'));
+  const __m256i backslash = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\'));
+  return static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(quote, backslash), control)));
+}
+#endif
+#if defined(__SSE2__)
+[[gnu::always_inline]] inline unsigned stringStops(__m128i x) {
+  const __m128i low = _mm_set1_epi8(0x1F);
+  const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low);
+  const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)));
+}
+#endif
+
 // A book level as levelPair reads it: both values as doubles and in fixed point.
 struct Level {
   double px, qty;
@@ -106,12 +127,7 @@ struct Cursor {
     const char* s = p;
 #if defined(__SSE2__)
     while (end - p >= 16) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
-      const __m128i slash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-      const __m128i low = _mm_set1_epi8(0x1F);
-      const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low);
-      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, slash), control)));
+      const unsigned mask = stringStops(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
       if (mask != 0) {
         p += __builtin_ctz(mask);
         return closeString(s, out);

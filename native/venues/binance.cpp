@@ -285,12 +285,7 @@ template <char K>
 #if defined(__SSE2__)
   if (c.end - c.p < 6 + 16 || !sameBytes(c.p, stringHead<K>, 6)) return false;
   const char* const text = c.p + 6;
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text));
-  const __m128i low = _mm_set1_epi8(0x1F);
-  const __m128i stop =
-      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-                   _mm_cmpeq_epi8(_mm_max_epu8(x, low), low));
-  const auto mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
+  const unsigned mask = scan::stringStops(_mm_loadu_si128(reinterpret_cast<const __m128i*>(text)));
   if (mask == 0) return false;
   const auto n = static_cast<unsigned>(__builtin_ctz(mask));
   if (text[n] != '"') return false;  // an escape or a control character first

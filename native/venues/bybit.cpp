@@ -438,12 +438,7 @@ bool closeStringAt(scan::Cursor& c, const char* text, const char* q, std::string
   const char* q = text;
 #if defined(__SSE2__)
   for (; c.end - q >= 16; q += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-    const __m128i low = _mm_set1_epi8(0x1F);
-    const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
-    const __m128i slash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low);
-    const auto stops = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, slash), control)));
+    const unsigned stops = scan::stringStops(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
     if (stops != 0) return closeStringAt(c, text, q + __builtin_ctz(stops), out);
   }
 #endif

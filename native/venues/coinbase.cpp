@@ -123,27 +123,6 @@ bool timeValue(std::string_view text, int64_t& us) {
   return false;
 }
 
-// The bytes of x that end a plain string scan (Cursor::str): '"', '\\' and
-// control characters, one bit per byte.
-#if defined(__AVX2__)
-[[gnu::always_inline]] inline uint32_t stringStops(__m256i x) {
-  const __m256i low = _mm256_set1_epi8(0x1F);
-  const __m256i control = _mm256_cmpeq_epi8(_mm256_max_epu8(x, low), low);
-  const __m256i quote = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('"'));
-  const __m256i backslash = _mm256_cmpeq_epi8(x, _mm256_set1_epi8('\\'));
-  return static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(quote, backslash), control)));
-}
-#endif
-#if defined(__SSE2__)
-[[gnu::always_inline]] inline unsigned stringStops(__m128i x) {
-  const __m128i low = _mm_set1_epi8(0x1F);
-  const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low);
-  const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
-  const __m128i backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)));
-}
-#endif
-
 // An order id, a string Coinbase always sends as a 36-character UUID and that
 // is not read: its text checked as Cursor::str would (no escape, no control
 // character, the closing quote right after it) from two overlapping 32-byte
@@ -153,8 +132,8 @@ bool timeValue(std::string_view text, int64_t& us) {
   if (c.end - c.p >= 38 && *c.p == '"') {
     const char* text = c.p + 1;
     // Bytes 0-31 of the text, and 5-36: the 37th byte, the only stop, must be the closing quote.
-    const uint32_t head = stringStops(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(text)));
-    const uint32_t tail = stringStops(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + 5)));
+    const uint32_t head = scan::stringStops(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(text)));
+    const uint32_t tail = scan::stringStops(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + 5)));
     if ((head | (tail ^ (1u << 31))) == 0 && text[36] == '"') {
       c.p = text + 37;
       return true;
@@ -171,7 +150,7 @@ bool shortString(scan::Cursor& c, std::string_view& out) {
 #if defined(__SSE2__)
   if (c.end - c.p >= 17 && *c.p == '"') {
     const char* text = c.p + 1;
-    const unsigned stops = stringStops(_mm_loadu_si128(reinterpret_cast<const __m128i*>(text)));
+    const unsigned stops = scan::stringStops(_mm_loadu_si128(reinterpret_cast<const __m128i*>(text)));
     if (stops != 0) {
       const auto length = static_cast<unsigned>(__builtin_ctz(stops));
       if (text[length] == '"') {
