@@ -14,6 +14,7 @@
 // Venue code that uses it: venues/binance.cpp, bybit.cpp, okx.cpp and coinbase.cpp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -325,35 +326,56 @@ struct Cursor {
     return str(text) && parseLevelDecimal(text, out, fixed, end) == NumStatus::Ok;
   }
 
+  // Bytes levelPairIn may read: 32 for the quotes, and up to at[37] for the
+  // size's digits (its 16-byte load starts at most 21 bytes in).
+  static constexpr ptrdiff_t kLevelPairReach = 40;
+
   // A book level `["price","size"]` (venues' most repeated text), both
   // decimals in decimalParts' form: the structure found from one 32-byte
   // load, and both numbers converted together, one per 128-bit lane (the
   // byte shuffles and multiply-adds of simdParts work within lanes).
   [[gnu::always_inline]] bool levelPair(Level& level) {
+    alignas(32) char copy[kLevelPairReach];
+    const unsigned length = levelPairIn(end - p >= kLevelPairReach ? p : paddedTail(copy), level);
+    p += length;
+    return length != 0;
+  }
+  // The last level of a frame (Binance's `"a":[…]}`) has fewer than
+  // kLevelPairReach bytes after it, and nothing past the frame may be read:
+  // a zero-padded copy (a zero is no quote and no digit, so a level found in
+  // the copy lies within the frame). Out of line, and the level itself is
+  // not passed: the common path keeps it in registers.
+  [[gnu::noinline]] const char* paddedTail(char (&copy)[kLevelPairReach]) const {
+    std::memset(copy, 0, sizeof copy);
+    std::memcpy(copy, p, static_cast<size_t>(end - p));
+    return copy;
+  }
+  // levelPair on the kLevelPairReach bytes readable from `at`: the level's
+  // length, or 0 when it is not in this form.
+  [[gnu::always_inline]] static unsigned levelPairIn(const char* at, Level& level) {
 #if defined(__AVX2__) && defined(__BMI__) && defined(__BMI2__)
-    if (end - p < 40) return false;
     // Two bytes of structure per compare: `["`, `,"` after the price, `"]` at
     // the size's end; the quotes found from one 32-byte load. tzcnt gives 32
-    // for no bit, which the length checks reject (a quote at p[32] is checked
-    // by the last compare; p + 40 <= end).
-    if (bytes2(p) != bytes2("[\"")) return false;
+    // for no bit, which the length checks reject (a quote at at[32] is
+    // checked by the last compare).
+    if (bytes2(at) != bytes2("[\"")) return 0;
     const auto quotes = static_cast<uint32_t>(_mm256_movemask_epi8(
-        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), detail::splat8('"'))));
+        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(at)), detail::splat8('"'))));
     const uint32_t afterFirst = quotes & ~3u;
     const unsigned pxEnd = _tzcnt_u32(afterFirst);  // the price's closing quote
     const unsigned pxLength = pxEnd - 2;
-    if (pxLength - 1 > 15 || bytes2(p + pxEnd + 1) != bytes2(",\"")) return false;
+    if (pxLength - 1 > 15 || bytes2(at + pxEnd + 1) != bytes2(",\"")) return 0;
     const unsigned qtyEnd = _tzcnt_u32(_blsr_u32(_blsr_u32(afterFirst)));  // the size's closing quote
     const unsigned qtyLength = qtyEnd - pxEnd - 3;
-    if (qtyLength - 1 > 15 || bytes2(p + qtyEnd) != bytes2("\"]")) return false;
-    const char* const pxText = p + 2;
-    const char* const qtyText = p + pxEnd + 3;  // qtyText + 16 <= p + 37 < end
+    if (qtyLength - 1 > 15 || bytes2(at + qtyEnd) != bytes2("\"]")) return 0;
+    const char* const pxText = at + 2;
+    const char* const qtyText = at + pxEnd + 3;  // qtyText + 16 <= at + 37
     const __m256i raw = _mm256_setr_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pxText)),
                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(qtyText)));
     uint64_t pxMantissa, qtyMantissa;
     uint32_t pxFraction, qtyFraction;
     if (!detail::simdPartsPair(raw, pxLength, qtyLength, pxMantissa, qtyMantissa, pxFraction, qtyFraction)) {
-      return false;
+      return 0;
     }
     level.px = static_cast<double>(pxMantissa) / detail::kPow10Double[pxFraction];
     level.qty = static_cast<double>(qtyMantissa) / detail::kPow10Double[qtyFraction];
@@ -361,14 +383,12 @@ struct Cursor {
     level.pxFixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(pxFraction));
     level.qtyFixed.mantissa = static_cast<int64_t>(qtyMantissa);
     level.qtyFixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(qtyFraction));
-    p += qtyEnd + 2;
-    return true;
+    return qtyEnd + 2;
 #else
-    (void)level;
-    return false;
+    (void)at, (void)level;
+    return 0;
 #endif
   }
-
   // Two bytes as one integer (for comparing a pair of structural characters at once).
   static uint16_t bytes2(const char* at) {
     uint16_t w;

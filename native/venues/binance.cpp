@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "normalize/fields.h"
+#include "normalize/level_scan.h"
 #include "normalize/scan.h"
 #include "venues/venues.h"
 
@@ -130,7 +131,7 @@ Verdict binance(Normalizer& n, JVal doc) {
   return Verdict::UnknownMessage;
 }
 
-// ---- the direct scan (normalize/scan.h) of trades, aggTrades and bookTickers ----
+// ---- the direct scan (normalize/scan.h) of trades, aggTrades, bookTickers and depth diffs ----
 
 namespace {
 
@@ -149,7 +150,8 @@ struct FlatEvent {
        hasU = false, hasT = false, hasTradeId = false, hasM = false;
   bool aIsNumber = false;  // "a" is an aggTrade id (number) rather than an ask (string)
   bool m = false;
-  enum class Kind : uint8_t { Other, Trade, AggTrade, BookTicker } kind = Kind::Other;  // from e
+  // From e; DepthUpdate: scanKnownEvent stopped after `{"e":"depthUpdate"` (depthUpdateFrame reads on).
+  enum class Kind : uint8_t { Other, Trade, AggTrade, BookTicker, DepthUpdate } kind = Kind::Other;
 };
 
 FlatEvent::Kind kindOf(std::string_view e) {
@@ -345,6 +347,10 @@ template <char X, char Y>
 #endif
 }
 
+// `,"K":` for Cursor::lit.
+template <char K>
+constexpr char keyText[] = {',', '"', K, '"', ':', '\0'};
+
 // The members of a spot trade after `{"e":"trade"`, through the closing brace:
 // E, s, t, p, q, T, m, M. Binance's M is always true: `,"m":<bool>,"M":true}`
 // is read as one of two texts.
@@ -407,9 +413,19 @@ bool aggTradeAfterType(scan::Cursor& c, FlatEvent& ev) {
          (c.eat('}') || (member<',', 'M'>(c, ev) && c.eat('}')));
 }
 
-// The event at c in one of Binance's layouts, else by scanEvent.
+// The event at c in one of Binance's layouts, else by scanEvent; a depth
+// diff stops after its type (Kind::DepthUpdate) for depthUpdateFrame.
+// One byte that tells Binance's layouts apart before any literal is compared:
+// the type's first letter after `{"e":"` (trade, aggTrade, bookTicker,
+// depthUpdate), or the `u` of a spot bookTicker's `{"u":`.
+char layoutLetter(const scan::Cursor& c) {
+  if (c.end - c.p <= 6) return 0;
+  return c.p[2] == 'e' ? c.p[6] : c.p[2];
+}
+
 bool scanKnownEvent(scan::Cursor& c, FlatEvent& ev) {
   using Kind = FlatEvent::Kind;
+
   const scan::Cursor start = c;
   // Reads from `from` with one layout; on a mismatch forgets what it read.
   const auto attempt = [&](const scan::Cursor& from, auto read) {
@@ -418,15 +434,20 @@ bool scanKnownEvent(scan::Cursor& c, FlatEvent& ev) {
     ev = FlatEvent{};
     return false;
   };
-  if (c.lit("{\"e\":\"trade\"")) {
+  // Trades first, then one byte picks the layout for the rest.
+  const bool trade = c.lit("{\"e\":\"trade\"");
+  const char letter = trade ? 't' : layoutLetter(c);
+  if (trade) {
     const scan::Cursor rest = c;
-    const auto trade = [&](auto layout) { return attempt(rest, [&] { return layout(c, ev, "trade", Kind::Trade); }); };
-    if (attempt(rest, [&] { return spotTradeAfterType(c, ev); }) ||        // spot
-        trade(layoutAfterType<'E', 'T', 's', 't', 'p', 'q', 'X', 'm'>) ||  // futures
-        trade(layoutAfterType<'E', 'T', 's', 't', 'p', 'q', 'm'>)) {       // futures, before X
+    const auto tradeLayout = [&](auto layout) {
+      return attempt(rest, [&] { return layout(c, ev, "trade", Kind::Trade); });
+    };
+    if (attempt(rest, [&] { return spotTradeAfterType(c, ev); }) ||              // spot
+        tradeLayout(layoutAfterType<'E', 'T', 's', 't', 'p', 'q', 'X', 'm'>) ||  // futures
+        tradeLayout(layoutAfterType<'E', 'T', 's', 't', 'p', 'q', 'm'>)) {       // futures, before X
       return true;
     }
-  } else if (c.lit("{\"e\":\"aggTrade\"")) {
+  } else if (letter == 'a' && c.lit("{\"e\":\"aggTrade\"")) {
     const scan::Cursor rest = c;
     if (attempt(rest, [&] { return aggTradeAfterType(c, ev); }) ||  // spot; futures as documented
         attempt(rest, [&] {                                         // futures as sent
@@ -434,35 +455,85 @@ bool scanKnownEvent(scan::Cursor& c, FlatEvent& ev) {
         })) {
       return true;
     }
-  } else if (c.lit("{\"e\":\"bookTicker\"")) {
+  } else if (letter == 'b' && c.lit("{\"e\":\"bookTicker\"")) {
     const scan::Cursor rest = c;
     if (attempt(rest, [&] {
           return layoutAfterType<'u', 's', 'b', 'B', 'a', 'A', 'T', 'E'>(c, ev, "bookTicker", Kind::BookTicker);
         })) {
       return true;  // futures
     }
-  } else if (attempt(start, [&] { return spotBookTicker(c, ev); })) {
+  } else if (letter == 'u' && attempt(start, [&] { return spotBookTicker(c, ev); })) {
     return true;  // spot bookTicker: no `e`
+  } else if (letter == 'd' && c.lit("{\"e\":\"depthUpdate\"")) {
+    ev.kind = Kind::DepthUpdate;
+    return true;
   }
   c = start;
   return scanEvent(c, ev);
+}
+
+// A depth diff's members after `{"e":"depthUpdate"`, through its closing
+// brace, in Binance's layouts: spot E, s, U, u, b, a; futures E, T, s, U, u,
+// pu, b, a. The levels go straight into the normalizer's buffers (the caller
+// forgets them if the frame is declined); the rest into `d`.
+struct DepthFields {
+  std::string_view s;
+  int64_t tsMs = 0, first = 0, last = 0, previous = 0;  // T (futures) or E (spot); U; u; pu
+  bool tsPlain = false, firstPlain = false, lastPlain = false, previousPlain = true;
+};
+
+bool depthUpdateAfterType(scan::Cursor& c, Normalizer& n, bool futures, DepthFields& d) {
+  std::string_view token;
+  if (!c.lit(",\"E\":") || !c.intToken(token, d.tsMs, d.tsPlain)) return false;
+  if (futures && (!c.lit(",\"T\":") || !c.intToken(token, d.tsMs, d.tsPlain))) return false;
+  if (!shortStringMember<'s'>(c, d.s) && !(c.lit(keyText<'s'>) && c.str(d.s))) return false;
+  if (!c.lit(",\"U\":") || !c.intToken(token, d.first, d.firstPlain) || !c.lit(",\"u\":") ||
+      !c.intToken(token, d.last, d.lastPlain)) {
+    return false;
+  }
+  if (futures && (!c.lit(",\"pu\":") || !c.intToken(token, d.previous, d.previousPlain))) return false;
+  return c.lit(",\"b\":") && scan::levels<true>(c, n) && c.lit(",\"a\":") && scan::levels<false>(c, n) && c.eat('}');
+}
+
+// A depth diff from after its `{"e":"depthUpdate"` to the frame's end, and
+// its book event as depthUpdate() above emits it: false (declined, its levels
+// forgotten) unless every number is a plain token the general path's
+// integer() and ms() read the same way. Out of line: binanceScan, inlined
+// into the engine's loop, stays small for the trades and tickers.
+[[gnu::noinline]] bool depthUpdateFrame(scan::Cursor c, bool combined, Normalizer& n, Verdict& verdict) {
+  const bool futures = n.venue() == kBinanceFutures;
+  DepthFields d;
+  int64_t ts;
+  if (!depthUpdateAfterType(c, n, futures, d) || (combined && !c.eat('}')) || !c.atEnd() || !d.firstPlain ||
+      !d.lastPlain || !d.previousPlain || !scan::msValue(d.tsMs, d.tsPlain, ts)) {
+    n.clearLevels();
+    return false;
+  }
+  // Futures chain by `pu`; spot `U` is the previous event's `u` + 1.
+  const Opt<int64_t> seq{d.last, true}, prevSeq{futures ? d.previous : d.first - 1, true}, none;
+  uint32_t sym = 0;
+  verdict = n.symbol(futures ? SymbolRule::BinanceFutures : SymbolRule::Joined, d.s, sym);
+  if (verdict == Verdict::Ok) verdict = n.emitBook(sym, ts, false, seq, prevSeq, none);
+  return true;
 }
 
 }  // namespace
 
 bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
   scan::Cursor c{text, text + length, text};
-  FlatEvent ev;
+  const bool futures = n.venue() == kBinanceFutures;
+  bool combined = false;
   if (c.lit("{\"stream\":\"")) {
     // Combined stream: exactly {"stream":"<name>","data":{…}}.
     c.p -= 1;
     std::string_view stream;
-    if (!c.str(stream) || !c.lit(",\"data\":") || !scanKnownEvent(c, ev) || !c.eat('}')) return false;
-  } else if (!scanKnownEvent(c, ev)) {
-    return false;
+    if (!c.str(stream) || !c.lit(",\"data\":")) return false;
+    combined = true;
   }
-  if (!c.atEnd()) return false;
-  const bool futures = n.venue() == kBinanceFutures;
+  FlatEvent ev;
+  if (!scanKnownEvent(c, ev)) return false;
+  if (ev.kind == FlatEvent::Kind::DepthUpdate) return depthUpdateFrame(c, combined, n, verdict);
+  if ((combined && !c.eat('}')) || !c.atEnd()) return false;
   const SymbolRule rule = futures ? SymbolRule::BinanceFutures : SymbolRule::Joined;
   if (!ev.hasS) return false;
   if (ev.kind == FlatEvent::Kind::Trade || ev.kind == FlatEvent::Kind::AggTrade) {

@@ -3,6 +3,7 @@
 #include <new>
 
 #include "normalize/fields.h"
+#include "normalize/level_scan.h"
 #include "normalize/scan.h"
 #include "venues/venues.h"
 
@@ -136,32 +137,6 @@ Verdict bybit(Normalizer& n, JVal doc) {
 
 namespace {
 
-// A level in any form but levelPair's: each string read on its own.
-[[gnu::noinline]] bool scanLevelSlow(scan::Cursor& c, Normalizer& n, bool bid) {
-  double px, qty;
-  Fixed pxFixed, qtyFixed;
-  if (!c.eat('[') || !c.levelString(px, pxFixed) || !c.eat(',') || !c.levelString(qty, qtyFixed) || !c.eat(']')) {
-    return false;
-  }
-  n.pushLevel(bid, px, qty, pxFixed, qtyFixed);
-  return true;
-}
-
-// [["price","size"], …]: exactly two strings per level here (the general path
-// takes more), each a decimal the general path accepts. The side is a
-// template argument and the common form's values are locals no slow path
-// takes the address of: the loop keeps them in registers, with no branch on
-// the side and no round trip through the stack per level.
-template <bool Bid>
-bool scanLevels(scan::Cursor& c, Normalizer& n) {
-  return scan::array(c, [&]() -> bool {
-    scan::Level level;
-    if (!c.levelPair(level)) return scanLevelSlow(c, n, Bid);
-    n.pushLevel(Bid, level.px, level.qty, level.pxFixed, level.qtyFixed);
-    return true;
-  });
-}
-
 struct BookData {
   std::string_view s, u;
   int64_t uValue = 0;
@@ -284,9 +259,9 @@ bool keyScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
           case 's':
             return once(book.hasS) && c.str(book.s);
           case 'b':
-            return once(book.hasB) && scanLevels<true>(c, n);
+            return once(book.hasB) && scan::levels<true>(c, n);
           case 'a':
-            return once(book.hasA) && scanLevels<false>(c, n);
+            return once(book.hasA) && scan::levels<false>(c, n);
           case 'u':
             return once(book.hasU) && c.intToken(book.u, book.uValue, book.uPlain);
           default:
@@ -344,8 +319,8 @@ bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict
   }
   if (topic.starts_with("orderbook.")) {
     BookData book;
-    if (!c.lit("{\"s\":") || !c.str(book.s) || !c.lit(",\"b\":") || !scanLevels<true>(c, n) || !c.lit(",\"a\":") ||
-        !scanLevels<false>(c, n) || !c.lit(",\"u\":") || !c.intToken(book.u, book.uValue, book.uPlain)) {
+    if (!c.lit("{\"s\":") || !c.str(book.s) || !c.lit(",\"b\":") || !scan::levels<true>(c, n) || !c.lit(",\"a\":") ||
+        !scan::levels<false>(c, n) || !c.lit(",\"u\":") || !c.intToken(book.u, book.uValue, book.uPlain)) {
       return false;
     }
     if (c.lit(",\"seq\":") && !c.plainInt(token, ignoredValue)) return false;

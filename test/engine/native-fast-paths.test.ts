@@ -190,6 +190,46 @@ describe('native fast paths agree with the TS reference', () => {
     );
   });
 
+  // native/venues/binance.cpp depthUpdateAfterType: the spot and futures key
+  // orders read straight through, levels by scan::levels (the last ones near
+  // the frame's end through a zero-padded copy).
+  it('Binance depth diffs in both layouts, plain and combined, and near misses', () => {
+    const level = fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(decimalText, decimalText).map(([px, qty]) => `[${quoted(px)},${quoted(qty)}]`) },
+      { weight: 1, arbitrary: fc.constantFrom('["1.5"]', '["1","2","3"]', '[1.5,"2"]', '[]', '"1"', '{}') },
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom('binance', 'binance-futures'),
+        fc.array(level, { maxLength: 6 }),
+        fc.array(level, { maxLength: 6 }),
+        fc.record({ E: intToken, T: intToken, U: intToken, u: intToken, pu: intToken }),
+        fc.record({
+          combined: fc.boolean(),
+          change: fc.nat(1000),
+          symbol: fc.constantFrom('BNBBTC', 'KEEPUSDT', 'ABCDEFGHIJKLMNOP', '', 'BNB\\u0042TC'),
+        }),
+        (venue, bids, asks, ints, opts) => {
+          const futures = venue === 'binance-futures';
+          const members: Member[] = [
+            ['e', '"depthUpdate"'],
+            ['E', ints.E],
+            ...(futures ? ([['T', ints.T]] as Member[]) : []),
+            ['s', quoted(opts.symbol)],
+            ['U', ints.U],
+            ['u', ints.u],
+            ...(futures ? ([['pu', ints.pu]] as Member[]) : []),
+            ['b', `[${bids.join(',')}]`],
+            ['a', `[${asks.join(',')}]`],
+          ];
+          const event = object(arrange(members, opts.change));
+          agree(venue, opts.combined ? `{"stream":"keepusdt@depth@100ms","data":${event}}` : event);
+        },
+      ),
+      { numRuns: 4000 },
+    );
+  });
+
   it('Bybit order books and trades in the layout the fast path knows, and near misses', () => {
     const level = fc.tuple(decimalText, decimalText).map(([px, qty]) => `[${quoted(px)},${quoted(qty)}]`);
     const trade = fc
