@@ -148,17 +148,16 @@ void EngineCore::feedSignals(uint32_t from, uint32_t to, int64_t recvUs) {
 void EngineCore::applyBooks(uint16_t venue, int64_t recvUs) {
   const norm::BookLevel* const levels = normalizer_->frameLevels();
   for (const norm::Normalizer::PendingBook& pending : normalizer_->frameBooks()) {
-    const uint32_t count = pending.bidCount + pending.askCount;
-    book::BookUpdate update;
-    update.snapshot = pending.snapshot;
-    update.hasSeq = pending.seq.present;
-    update.seq = pending.seq.value;
-    update.hasPrevSeq = pending.prevSeq.present;
-    update.prevSeq = pending.prevSeq.value;
-    update.hasChecksum = pending.checksum.present;
-    update.checksum = pending.checksum.value;
-    update.levels = levels + pending.firstLevel;
-    update.count = count;
+    // Every field given: nothing is zeroed first.
+    const book::BookUpdate update{.snapshot = pending.snapshot,
+                                  .hasSeq = pending.seq.present,
+                                  .hasPrevSeq = pending.prevSeq.present,
+                                  .hasChecksum = pending.checksum.present,
+                                  .seq = pending.seq.value,
+                                  .prevSeq = pending.prevSeq.value,
+                                  .checksum = pending.checksum.value,
+                                  .levels = levels + pending.firstLevel,
+                                  .count = pending.bidCount + pending.askCount};
     const int64_t ts = pending.ts == records::kNullTs ? recvUs : pending.ts;
     // The book's state before the update matters only to the signals.
     const book::BookSync* known = signals_ ? books_->find(venue, pending.symbol) : nullptr;

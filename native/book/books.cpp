@@ -46,14 +46,22 @@ constexpr uint32_t kVenueSlots = 8;
 
 BookManager::Entry& BookManager::entry(uint16_t venue, uint32_t symbol) {
   const size_t key = static_cast<size_t>(symbol) * kVenueSlots + (venue & (kVenueSlots - 1));
-  if (key >= slotOf_.size()) slotOf_.resize(key + 1, 0);
-  if (slotOf_[key] == 0) {
-    // First sight of this instrument's book: the only allocation it causes.
-    const uint32_t depth = venue == 5 ? config_.krakenDepth : 0;
-    entries_.push_back(Entry{std::make_unique<BookSync>(ruleFor(venue), depth), 0, venue, symbol});
-    slotOf_[key] = static_cast<uint32_t>(entries_.size());
+  if (key < slotOf_.size() && slotOf_[key] != 0) [[likely]] {
+    return entries_[slotOf_[key] - 1];
   }
-  return entries_[slotOf_[key] - 1];
+  return add(venue, symbol);
+}
+
+// Out of line: once per instrument, and its allocation would otherwise weigh
+// on every update's stack frame.
+[[gnu::noinline]] BookManager::Entry& BookManager::add(uint16_t venue, uint32_t symbol) {
+  const size_t key = static_cast<size_t>(symbol) * kVenueSlots + (venue & (kVenueSlots - 1));
+  if (key >= slotOf_.size()) slotOf_.resize(key + 1, 0);
+  // First sight of this instrument's book: the only allocation it causes.
+  const uint32_t depth = venue == 5 ? config_.krakenDepth : 0;
+  entries_.push_back(Entry{std::make_unique<BookSync>(ruleFor(venue), depth), 0, venue, symbol});
+  slotOf_[key] = static_cast<uint32_t>(entries_.size());
+  return entries_.back();
 }
 
 const BookSync* BookManager::find(uint16_t venue, uint32_t symbol) const {
@@ -90,9 +98,26 @@ void BookManager::transition(Entry& e, BookState from, records::BookReason reaso
 Verdict BookManager::apply(uint16_t venue, uint32_t symbol, int64_t ts, int64_t recvUs, const BookUpdate& update,
                            ring::Writer& out) {
   Entry& e = entry(venue, symbol);
-  const BookState before = e.sync->state();
+  BookSync& sync = *e.sync;
+  const BookState before = sync.state();
   e.lastRecvUs = recvUs;
-  const Verdict v = e.sync->onUpdate(update);
+  const Verdict v = sync.onUpdate(update);
+  // Most updates are deltas applied (or skipped) with nothing to report: no
+  // verdict records asked for, no transition, no resync. Every failure verdict
+  // (and a snapshot) goes to report(), whatever the state did.
+  if (!config_.emitVerdicts && static_cast<uint8_t>(v) < static_cast<uint8_t>(Verdict::Snapshot) &&
+      sync.state() == before && !sync.resyncRequested()) [[likely]] {
+    return v;
+  }
+  report(e, before, v, ts, recvUs, out);
+  return v;
+}
+
+// Out of line, so the common path of apply() needs no room for the records.
+[[gnu::noinline]] void BookManager::report(Entry& e, BookState before, Verdict v, int64_t ts, int64_t recvUs,
+                                           ring::Writer& out) {
+  const uint16_t venue = e.venue;
+  const uint32_t symbol = e.symbol;
   const uint64_t recvNs = static_cast<uint64_t>(recvUs) * 1000;
   if (config_.emitVerdicts) {
     records::BookVerdictPayload p{};
@@ -123,7 +148,6 @@ Verdict BookManager::apply(uint16_t venue, uint32_t symbol, int64_t ts, int64_t 
     p.reason = static_cast<uint8_t>(reasonFor(v));
     write(out, records::kResync, venue, symbol, p.reason, &p, sizeof p, recvNs);
   }
-  return v;
 }
 
 void BookManager::checkStale(int64_t nowUs, ring::Writer& out) {

@@ -50,6 +50,9 @@ class BookManager {
     uint32_t symbol = 0;
   };
   Entry& entry(uint16_t venue, uint32_t symbol);
+  Entry& add(uint16_t venue, uint32_t symbol);
+  // The records of an update that has something to report (apply()).
+  void report(Entry& e, BookState before, Verdict v, int64_t ts, int64_t recvUs, ring::Writer& out);
   void transition(Entry& e, BookState from, records::BookReason reason, int64_t ts, ring::Writer& out);
   void write(ring::Writer& out, uint16_t type, uint16_t venue, uint32_t symbol, uint32_t flags, const void* payload,
              uint32_t bytes, uint64_t recvNs);

@@ -104,29 +104,40 @@ size_t formatUnits(int64_t units, int32_t scale, bool krakenDigits, char* out) {
 }  // namespace
 
 template <bool kBids>
-[[gnu::always_inline]] inline void BookSide::set(int64_t px, int64_t qty) {
+[[gnu::always_inline]] inline void BookSide::set(int64_t px, int64_t qty, ptrdiff_t& next) {
+  const int64_t* const data = px_.data() + kPad;
+  // A batch's levels of one side usually come best first and often adjacent
+  // (a venue's changed levels near the top): the guess then holds px, and as
+  // prices are unique, that is px's level. Checked with one compare.
+  if (next >= 0 && data[next] == px) {
+    if (qty != 0) {
+      qty_[kPad + next] = qty;
+    } else {
+      erase(static_cast<size_t>(next));  // levels below next keep their index
+    }
+    --next;
+    return;
+  }
   // Where px belongs among the prices (worst → best): after every level not
   // better than it. Updates land near the top (the back) at depths no branch
   // predictor can guess, so the levels are counted a block at a time without
   // a branch per level; a level deeper than those blocks is found by
   // galloping from there. The padding makes a block below the front harmless.
-  const int64_t* const data = px_.data() + kPad;
   size_t hi = px_.size() - kPad;  // every level at or after hi is better than px
   for (size_t block = 0; block < kScanBlocks; ++block) {
     const size_t count = countBetter<kBids>(data + hi - kScanLevels, px);
     if (count != kScanLevels) {
-      place(hi - count, px, qty);
+      next = place(hi - count, px, qty);
       return;
     }
     hi -= kScanLevels;
   }
-  setDeep<kBids>(hi, px, qty);
+  next = place(findDeep<kBids>(hi, px), px, qty);
 }
 
-// Out of line and called last (as place() calls insert() and erase()), so
-// that set() needs no stack frame and inlines into L2Book::apply().
+// Out of line: rare, and it keeps set(), inlined into L2Book::apply(), small.
 template <bool kBids>
-[[gnu::noinline]] void BookSide::setDeep(size_t hi, int64_t px, int64_t qty) {
+[[gnu::noinline]] size_t BookSide::findDeep(size_t hi, int64_t px) const {
   // Gallop down (1, 2, 4 … levels), then binary-search the last step: O(log d)
   // for a level d below hi.
   const int64_t* const data = px_.data() + kPad;
@@ -138,24 +149,28 @@ template <bool kBids>
     }
     hi -= step;
   }
-  const auto pos =
-      std::partition_point(data + lo, data + hi, [px](int64_t l) { return !isBetter<kBids>(l, px); }) - data;
-  place(static_cast<size_t>(pos), px, qty);
+  return static_cast<size_t>(
+      std::partition_point(data + lo, data + hi, [px](int64_t l) { return !isBetter<kBids>(l, px); }) - data);
 }
 
-inline void BookSide::place(size_t pos, int64_t px, int64_t qty) {
+inline ptrdiff_t BookSide::place(size_t pos, int64_t px, int64_t qty) {
+  const auto at = static_cast<ptrdiff_t>(pos);
   if (pos != 0 && px_[kPad + pos - 1] == px) {
     if (qty != 0) {
       qty_[kPad + pos - 1] = qty;
     } else {
       erase(pos - 1);
     }
-  } else if (qty != 0) {
-    insert(pos, px, qty);
+    return at - 2;
   }
+  if (qty != 0) insert(pos, px, qty);
+  return at - 1;
 }
 
-void BookSide::set(int64_t px, int64_t qty) { bids_ ? set<true>(px, qty) : set<false>(px, qty); }
+void BookSide::set(int64_t px, int64_t qty) {
+  ptrdiff_t none = -1;
+  bids_ ? set<true>(px, qty, none) : set<false>(px, qty, none);
+}
 
 // Out of line: the quantity update in place(), the common case, then needs no
 // stack frame for the memmove these make.
@@ -170,9 +185,27 @@ void BookSide::set(int64_t px, int64_t qty) { bids_ ? set<true>(px, qty) : set<f
 }
 
 void BookSide::load(std::vector<Level>& levels) {
+  clear();
+  // Venues send a snapshot best first without repeats: worst → best is then
+  // just the reverse, with no sort (a stable_sort of 1,000 levels is ~60 k instructions).
+  const size_t n = levels.size();
+  size_t sorted = 1;
+  if (bids_) {
+    while (sorted < n && isBetter<true>(levels[sorted - 1].px, levels[sorted].px)) ++sorted;
+  } else {
+    while (sorted < n && isBetter<false>(levels[sorted - 1].px, levels[sorted].px)) ++sorted;
+  }
+  if (sorted >= n) {
+    for (size_t i = n; i-- > 0;) {
+      if (levels[i].qty != 0) {
+        px_.push_back(levels[i].px);
+        qty_.push_back(levels[i].qty);
+      }
+    }
+    return;
+  }
   // Worst to best; among equal prices the input order stays, so the last given is last.
   std::stable_sort(levels.begin(), levels.end(), [this](const Level& a, const Level& b) { return better(b.px, a.px); });
-  clear();
   for (size_t i = 0; i < levels.size(); ++i) {
     if (i + 1 < levels.size() && levels[i + 1].px == levels[i].px) continue;  // a later one wins
     if (levels[i].qty != 0) {
@@ -224,7 +257,9 @@ bool L2Book::toUnits(const norm::Fixed& v, int32_t& scale, bool prices, int64_t&
   return !mulOverflows(v.mantissa, kPow10[shift], out);
 }
 
-ApplyStatus L2Book::apply(bool bid, const norm::Fixed& px, const norm::Fixed& qty) {
+// Out of line: the batch apply() below calls it only for a level not yet at
+// the book's scales, and keeps its own loop free of that path's registers.
+[[gnu::noinline]] ApplyStatus L2Book::apply(bool bid, const norm::Fixed& px, const norm::Fixed& qty) {
   // A venue prints a market's prices (and sizes) with the same number of
   // decimals, so once the scales are set a level is usually already in units.
   int64_t p = px.mantissa, q = qty.mantissa;
@@ -235,17 +270,29 @@ ApplyStatus L2Book::apply(bool bid, const norm::Fixed& px, const norm::Fixed& qt
 }
 
 ApplyStatus L2Book::apply(const norm::BookLevel* levels, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    const norm::BookLevel& l = levels[i];
-    // Usually already in units at the book's scales (see apply() above).
-    if (l.px.exponent == -pxScale_ && l.qty.exponent == -qtyScale_) {
-      if (l.bid) {
-        bids_.set<true>(l.px.mantissa, l.qty.mantissa);
-      } else {
-        asks_.set<false>(l.px.mantissa, l.qty.mantissa);
-      }
-    } else if (apply(l.bid, l.px, l.qty) != ApplyStatus::Ok) {
-      return ApplyStatus::Overflow;
+  // The exponents of a level already in units (scales are at most kMaxScale,
+  // so they fit in one); they change only where a level rescales the book.
+  int8_t pxExp = static_cast<int8_t>(-pxScale_), qtyExp = static_cast<int8_t>(-qtyScale_);
+  // Each side's guess of its next level's index (BookSide::set()), the best
+  // level first, the most updated one. set() keeps it in [-1, size): a
+  // guess of -1 is never taken.
+  ptrdiff_t bidNext = static_cast<ptrdiff_t>(bids_.size()) - 1;
+  ptrdiff_t askNext = static_cast<ptrdiff_t>(asks_.size()) - 1;
+  for (const norm::BookLevel* const end = levels + count; levels != end; ++levels) {
+    const norm::BookLevel& l = *levels;
+    if (l.px.exponent != pxExp || l.qty.exponent != qtyExp) [[unlikely]] {
+      if (apply(l.bid, l.px, l.qty) != ApplyStatus::Ok) return ApplyStatus::Overflow;
+      // The level may have removed one (so the guesses may be past the end) or rescaled the book.
+      pxExp = static_cast<int8_t>(-pxScale_);
+      qtyExp = static_cast<int8_t>(-qtyScale_);
+      bidNext = static_cast<ptrdiff_t>(bids_.size()) - 1;
+      askNext = static_cast<ptrdiff_t>(asks_.size()) - 1;
+      continue;
+    }
+    if (l.bid) {
+      bids_.set<true>(l.px.mantissa, l.qty.mantissa, bidNext);
+    } else {
+      asks_.set<false>(l.px.mantissa, l.qty.mantissa, askNext);
     }
   }
   return ApplyStatus::Ok;
@@ -264,9 +311,12 @@ ApplyStatus L2Book::load(const norm::BookLevel* levels, size_t count) {
   }
   loadBids_.clear();
   loadAsks_.clear();
+  const int8_t pxExp = static_cast<int8_t>(-pxScale_), qtyExp = static_cast<int8_t>(-qtyScale_);
   for (size_t i = 0; i < count; ++i) {
-    int64_t p, q;
-    if (!toUnits(levels[i].px, pxScale_, true, p) || !toUnits(levels[i].qty, qtyScale_, false, q)) {
+    // A value already at the book's scale is its units (toUnits() would multiply by 1).
+    int64_t p = levels[i].px.mantissa, q = levels[i].qty.mantissa;
+    if ((levels[i].px.exponent != pxExp && !toUnits(levels[i].px, pxScale_, true, p)) ||
+        (levels[i].qty.exponent != qtyExp && !toUnits(levels[i].qty, qtyScale_, false, q))) {
       clear();
       return ApplyStatus::Overflow;
     }

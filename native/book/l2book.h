@@ -5,6 +5,7 @@
 // Capacity is reserved up front, so steady-state updates allocate nothing.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -67,14 +68,18 @@ class BookSide {
   // True when `a` belongs nearer the back (better) than `b`.
   bool better(int64_t a, int64_t b) const { return bids_ ? a > b : a < b; }
   friend class L2Book;  // calls set<kBids>() when it already knows the side
-  // set() for a side known at compile time (kBids == bids_).
+  // set() for a side known at compile time (kBids == bids_). `next` is a
+  // guess of px's index (0 = worst level), in [-1, size()): taken only when
+  // the price there is px. set() leaves it at the level just worse than px,
+  // where a venue's next level of a best-first batch usually is.
   template <bool kBids>
-  void set(int64_t px, int64_t qty);
-  // set() from hi down, when every level at or after hi is better than px.
+  void set(int64_t px, int64_t qty, ptrdiff_t& next);
+  // px's position from hi down, when every level at or after hi is better than px.
   template <bool kBids>
-  void setDeep(size_t hi, int64_t px, int64_t qty);
+  size_t findDeep(size_t hi, int64_t px) const;
   // set() once px's position is known: after every level not better than it.
-  void place(size_t pos, int64_t px, int64_t qty);
+  // Returns the index of the level just worse than px (see set()).
+  ptrdiff_t place(size_t pos, int64_t px, int64_t qty);
   void insert(size_t pos, int64_t px, int64_t qty);
   void erase(size_t pos);
 

@@ -70,7 +70,9 @@ void BookSync::setStale(bool stale) {
   }
 }
 
-void BookSync::fail() {
+// Out of line (as the other rare paths below): applyDelta() then keeps the
+// registers and stack frame of its common path only.
+[[gnu::noinline]] void BookSync::fail() {
   state_ = BookState::Resyncing;
   haveSnapshot_ = false;
   hasLastSeq_ = false;
@@ -85,33 +87,33 @@ bool BookSync::applyLevels(const LevelUpdate* levels, uint32_t count) {
   return true;
 }
 
-Verdict BookSync::onUpdate(const BookUpdate& u) {
-  if (state_ == BookState::Stale) state_ = beforeStale_;  // data flows again
-  if (u.snapshot) return applySnapshot(u);
-  if (!haveSnapshot_) {
-    if (waitsForRestSnapshot()) {
-      buffer(u);
-      return Verdict::Buffered;
-    }
-    return Verdict::Discard;
+Verdict BookSync::afterApply(const BookUpdate& u, Verdict ok) {
+  // Usually nothing to verify and nothing wrong: no call then.
+  if (!u.hasChecksum && !book_.crossed()) [[likely]] {
+    return ok;
   }
-  return applyDelta(u);
+  return verify(u, ok);
 }
 
-Verdict BookSync::applySnapshot(const BookUpdate& u) {
-  if (book_.load(u.levels, u.count) != ApplyStatus::Ok) {
-    fail();
-    return Verdict::BadLevel;
+[[gnu::noinline]] Verdict BookSync::verify(const BookUpdate& u, Verdict ok) {
+  if (u.hasChecksum) {
+    bool mismatch = false;
+    if (rule_ == SyncRule::Kraken) {
+      mismatch = book_.krakenChecksum() != static_cast<uint32_t>(u.checksum);
+    } else if (rule_ == SyncRule::Okx && u.checksum != 0) {
+      // OKX deprecated the checksum in 2026 and sends 0: nothing to verify then.
+      mismatch = book_.okxChecksum() != static_cast<int32_t>(u.checksum);
+    }
+    if (mismatch) {
+      fail();
+      return Verdict::ChecksumMismatch;
+    }
   }
-  if (depth_ != 0) book_.truncate(depth_);
-  haveSnapshot_ = true;
-  appliedSinceSnapshot_ = false;
-  hasLastSeq_ = u.hasSeq;
-  lastSeq_ = u.seq;
-  state_ = BookState::Valid;
-  const Verdict v = afterApply(u, Verdict::Snapshot);
-  if (v == Verdict::Snapshot && waitsForRestSnapshot()) replayBuffered();
-  return v;
+  if (book_.crossed()) {
+    fail();
+    return Verdict::Crossed;
+  }
+  return ok;
 }
 
 // The sequencing decision alone, before anything is applied.
@@ -152,7 +154,8 @@ Verdict BookSync::sequenceVerdict(const BookUpdate& u) const {
   return Verdict::Apply;
 }
 
-Verdict BookSync::applyDelta(const BookUpdate& u) {
+// Inlined into onUpdate(): the common path, one stack frame for the whole update.
+[[gnu::always_inline]] inline Verdict BookSync::applyDelta(const BookUpdate& u) {
   const Verdict seq = sequenceVerdict(u);
   if (seq == Verdict::Discard) return seq;
   if (seq == Verdict::Gap) {
@@ -171,28 +174,36 @@ Verdict BookSync::applyDelta(const BookUpdate& u) {
   return afterApply(u, seq);
 }
 
-Verdict BookSync::afterApply(const BookUpdate& u, Verdict ok) {
-  if (u.hasChecksum) {
-    bool mismatch = false;
-    if (rule_ == SyncRule::Kraken) {
-      mismatch = book_.krakenChecksum() != static_cast<uint32_t>(u.checksum);
-    } else if (rule_ == SyncRule::Okx && u.checksum != 0) {
-      // OKX deprecated the checksum in 2026 and sends 0: nothing to verify then.
-      mismatch = book_.okxChecksum() != static_cast<int32_t>(u.checksum);
+Verdict BookSync::onUpdate(const BookUpdate& u) {
+  if (state_ == BookState::Stale) state_ = beforeStale_;  // data flows again
+  if (u.snapshot) return applySnapshot(u);
+  if (!haveSnapshot_) {
+    if (waitsForRestSnapshot()) {
+      buffer(u);
+      return Verdict::Buffered;
     }
-    if (mismatch) {
-      fail();
-      return Verdict::ChecksumMismatch;
-    }
+    return Verdict::Discard;
   }
-  if (book_.crossed()) {
-    fail();
-    return Verdict::Crossed;
-  }
-  return ok;
+  return applyDelta(u);
 }
 
-void BookSync::buffer(const BookUpdate& u) {
+[[gnu::noinline]] Verdict BookSync::applySnapshot(const BookUpdate& u) {
+  if (book_.load(u.levels, u.count) != ApplyStatus::Ok) {
+    fail();
+    return Verdict::BadLevel;
+  }
+  if (depth_ != 0) book_.truncate(depth_);
+  haveSnapshot_ = true;
+  appliedSinceSnapshot_ = false;
+  hasLastSeq_ = u.hasSeq;
+  lastSeq_ = u.seq;
+  state_ = BookState::Valid;
+  const Verdict v = afterApply(u, Verdict::Snapshot);
+  if (v == Verdict::Snapshot && waitsForRestSnapshot()) replayBuffered();
+  return v;
+}
+
+[[gnu::noinline]] void BookSync::buffer(const BookUpdate& u) {
   if (pending_.size() >= kMaxPendingUpdates || pendingLevels_.size() + u.count > kMaxPendingLevels) {
     // Bounded memory: the oldest deltas are dropped (counted); the snapshot
     // that is coming will be newer than them, or the replay reports a gap.
@@ -205,7 +216,7 @@ void BookSync::buffer(const BookUpdate& u) {
   pendingLevels_.insert(pendingLevels_.end(), u.levels, u.levels + u.count);
 }
 
-void BookSync::replayBuffered() {
+[[gnu::noinline]] void BookSync::replayBuffered() {
   for (const Pending& p : pending_) {
     BookUpdate u;
     u.hasSeq = p.hasSeq;

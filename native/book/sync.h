@@ -13,7 +13,8 @@ namespace tickwire::book {
 
 enum class SyncRule : uint8_t { BinanceSpot, BinanceFutures, Coinbase, CoinbaseAdvanced, Kraken, Bybit, Okx };
 
-// Names match the fixtures' expected.sync.verdict (docs/books.md).
+// Names match the fixtures' expected.sync.verdict (docs/books.md). The order
+// matters: verdicts before Snapshot report nothing (BookManager::apply).
 enum class Verdict : uint8_t {
   Discard,           // older than the book, or ignored while waiting for a snapshot
   Buffered,          // held until the snapshot it must follow arrives
@@ -60,6 +61,7 @@ class BookSync {
   // True once after each transition into Resyncing: the engine then asks the
   // connector for a fresh snapshot of this instrument.
   bool takeResyncRequest();
+  bool resyncRequested() const { return resyncRequested_; }
   uint64_t bufferedDropped() const { return bufferedDropped_; }
 
  private:
@@ -67,6 +69,8 @@ class BookSync {
   Verdict applyDelta(const BookUpdate& u);
   Verdict sequenceVerdict(const BookUpdate& u) const;
   Verdict afterApply(const BookUpdate& u, Verdict ok);
+  // afterApply()'s checks, when there is a checksum or the book is crossed.
+  Verdict verify(const BookUpdate& u, Verdict ok);
   bool applyLevels(const LevelUpdate* levels, uint32_t count);
   void buffer(const BookUpdate& u);
   void replayBuffered();

@@ -2,6 +2,7 @@
 // checksum vectors from the venues' documentation, and hand-built sequences
 // for every verdict. The recorded fixture sequences run end to end through the
 // engine in test/book/*.test.ts.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -300,6 +301,81 @@ void batchApplyIsApplyOneByOne() {
   }
 }
 
+// The same with batches as venues send them: each side best first in runs of
+// neighbouring prices, on and off the book's levels, with removals, new levels
+// and removals of absent levels, so that the batch's guess of the next level
+// (BookSide::set()) is taken, missed, and kept right across inserts and erases.
+void bestFirstBatchesAreApplyOneByOne() {
+  std::mt19937_64 rng(11);
+  const auto below = [&](uint64_t n) { return static_cast<int64_t>(rng() % n); };
+  for (int round = 0; round < 400; ++round) {
+    L2Book batch(64), single(64);
+    std::vector<norm::BookLevel> snapshot;
+    const int64_t depth = below(40);
+    for (int64_t i = 0; i < depth; ++i) {
+      snapshot.push_back({true, {10'000 - 2 * i, -2}, {1 + below(9), -3}});
+      snapshot.push_back({false, {10'001 + 2 * i, -2}, {1 + below(9), -3}});
+    }
+    CHECK(batch.load(snapshot.data(), snapshot.size()) == ApplyStatus::Ok);
+    CHECK(single.load(snapshot.data(), snapshot.size()) == ApplyStatus::Ok);
+    for (int update = 0; update < 20; ++update) {
+      std::vector<norm::BookLevel> levels;
+      for (const bool bid : {true, false}) {
+        // A run from some depth outwards, in ticks of 1 (every other one a book level).
+        int64_t px = bid ? 10'000 - below(2 * depth + 4) + 2 : 10'001 + below(2 * depth + 4) - 2;
+        for (int64_t n = below(12); n > 0; --n) {
+          const int64_t qty = below(4) == 0 ? 0 : 1 + below(9);
+          levels.push_back({bid, {px, -2}, {qty, -3}});
+          px += (bid ? -1 : 1) * (1 + below(2));
+        }
+      }
+      // Now and then one level out of order.
+      if (below(10) == 0 && levels.size() > 1)
+        std::swap(levels[static_cast<size_t>(below(levels.size()))], levels.back());
+      if (below(20) == 0 && !levels.empty())
+        levels[static_cast<size_t>(below(levels.size()))].px.exponent = -3;  // rescale
+      for (const norm::BookLevel& l : levels) CHECK(single.apply(l.bid, l.px, l.qty) == ApplyStatus::Ok);
+      CHECK(batch.apply(levels.data(), levels.size()) == ApplyStatus::Ok);
+      CHECK(batch.pxScale() == single.pxScale() && batch.qtyScale() == single.qtyScale());
+      for (const auto side : {&L2Book::bids, &L2Book::asks}) {
+        const BookSide& a = std::invoke(side, batch);
+        const BookSide& b = std::invoke(side, single);
+        CHECK(a.size() == b.size());
+        for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+          CHECK(a.at(i).px == b.at(i).px && a.at(i).qty == b.at(i).qty);
+      }
+    }
+  }
+}
+
+// A snapshot best first (loaded without a sort) and the same levels in any
+// order give the same side, empty levels left out.
+void sortedSnapshotIsAnySnapshot() {
+  std::mt19937_64 rng(5);
+  const auto below = [&](uint64_t n) { return static_cast<int64_t>(rng() % n); };
+  for (const bool bids : {true, false}) {
+    for (int round = 0; round < 200; ++round) {
+      std::vector<Level> sorted;
+      int64_t px = 1'000'000;
+      for (int64_t n = below(50); n > 0; --n) {
+        sorted.push_back(Level{px, below(5) == 0 ? 0 : 1 + below(9)});
+        px += (bids ? -1 : 1) * (1 + below(3));
+      }
+      std::vector<Level> shuffled = sorted;
+      std::shuffle(shuffled.begin(), shuffled.end(), rng);
+      BookSide a(bids), b(bids);
+      a.load(sorted);
+      b.load(shuffled);
+      CHECK(a.size() == b.size());
+      for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+        CHECK(a.at(i).px == b.at(i).px && a.at(i).qty == b.at(i).qty);
+      size_t nonEmpty = 0;
+      for (const Level& l : sorted) nonEmpty += l.qty != 0;
+      CHECK(a.size() == nonEmpty);
+    }
+  }
+}
+
 // Decodes the book-stage records the manager wrote into a ring.
 struct Seen {
   std::vector<uint16_t> types;
@@ -369,6 +445,8 @@ int main() {
   sideMatchesAMap<std::greater<>>(true, 1);
   sideMatchesAMap<std::less<>>(false, 2);
   batchApplyIsApplyOneByOne();
+  bestFirstBatchesAreApplyOneByOne();
+  sortedSnapshotIsAnySnapshot();
   if (failures != 0) {
     std::fprintf(stderr, "book_test: %d check(s) failed\n", failures);
     return 1;
