@@ -454,6 +454,14 @@ bool array(Cursor& c, Fn&& element) {
   }
 }
 
+// Whether s begins with the literal, by Cursor::lit's word compares (GCC
+// makes string_view::starts_with a call to the library's compare()).
+template <size_t N>
+[[gnu::always_inline]] inline bool startsWith(std::string_view s, const char (&prefix)[N]) {
+  Cursor c{s.data(), s.data() + s.size(), s.data()};
+  return c.lit(prefix);
+}
+
 // A key compared to a literal: word and length, then the tail past 8 bytes.
 inline bool keyIs(std::string_view k, uint64_t word, std::string_view want) {
   return k.size() == want.size() && word == keyWord(want) &&

@@ -251,7 +251,7 @@ bool keyScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
     if (scan::keyIs(k, word, "cts")) return once(hasCts) && c.intToken(cts, ctsMs, ctsPlain);
     if (!scan::keyIs(k, word, "data")) return c.scalar();
     if (!once(hasData) || !hasTopic) return false;
-    if (topic.starts_with("orderbook.")) {
+    if (scan::startsWith(topic, "orderbook.")) {
       kind = kBook;
       return scan::object(c, [&](std::string_view dk, uint64_t dword) -> bool {
         if (dk.size() != 1) return c.scalar();
@@ -269,7 +269,7 @@ bool keyScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
         }
       });
     }
-    if (topic.starts_with("publicTrade.")) {
+    if (scan::startsWith(topic, "publicTrade.")) {
       kind = kTrades;
       return scan::array(c, [&]() -> bool {
         if (tradeCount == kMaxScannedTrades) return false;
@@ -317,7 +317,7 @@ bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict
       !c.intToken(token, tsMs, tsPlain) || !c.lit(",\"data\":")) {
     return false;
   }
-  if (topic.starts_with("orderbook.")) {
+  if (scan::startsWith(topic, "orderbook.")) {
     BookData book;
     if (!c.lit("{\"s\":") || !c.str(book.s) || !c.lit(",\"b\":") || !scan::levels<true>(c, n) || !c.lit(",\"a\":") ||
         !scan::levels<false>(c, n) || !c.lit(",\"u\":") || !c.intToken(book.u, book.uValue, book.uPlain)) {
@@ -329,7 +329,7 @@ bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict
     if (!c.eat('}') || !c.atEnd()) return false;
     return emitBook(n, book, type, tsMs, tsPlain, verdict);
   }
-  if (!topic.starts_with("publicTrade.")) return false;
+  if (!scan::startsWith(topic, "publicTrade.")) return false;
   TradeSlots slots;
   TradeFields* const trades = slots.at;
   size_t count = 0;
