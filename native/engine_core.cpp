@@ -40,46 +40,46 @@ EngineCore::EngineCore(uint8_t* input, uint32_t inputCapacity, uint8_t* output, 
       bidQty_.resize(config_.signal.depthLevels);
       askQty_.resize(config_.signal.depthLevels);
     }
+    mode_ = Mode::Normalize;
+    stages_ = books_ || signals_;
   }
 }
 
 EngineCore::~EngineCore() { stopThread(); }
 
-bool EngineCore::process(const ring::RecordView& record) {
-  switch (config_.pipeline) {
-    case Pipeline::Echo: {
-      const ring::RecordMeta meta{record.type, record.venue, record.aux, record.flags, record.recvNs};
-      uint8_t* dst = writer_.reserve(record.length, meta);
-      if (dst == nullptr) return false;
-      std::memcpy(dst, record.payload, record.length);
-      writer_.commitLocal();
-      bump(counters_.recordsOut, 1);
+template <EngineCore::Mode mode>
+inline bool EngineCore::process(const ring::RecordView& record, uint64_t& recordsOut) {
+  if constexpr (mode == Mode::Echo) {
+    const ring::RecordMeta meta{record.type, record.venue, record.aux, record.flags, record.recvNs};
+    uint8_t* dst = writer_.append(record.length, meta);
+    if (dst == nullptr) return false;
+    std::memcpy(dst, record.payload, record.length);
+    ++recordsOut;
+    return true;
+  } else {
+    // Input records that are not frames are consumed without output.
+    if (record.type != records::kFrame) [[unlikely]] {
       return true;
     }
-    case Pipeline::Normalize: {
-      // Input records that are not frames are consumed without output.
-      if (record.type != records::kFrame) return true;
-      // The book and signal stages write after the normalizer and cannot undo
-      // what they applied, so the room they may need is set aside first.
-      if ((books_ || signals_) && writer_.freeBytes() < stageHeadroom(record.length)) return false;
-      const uint32_t frameStart = writer_.mark();
-      uint32_t written = 0;
-      // False: the output ring is full; the normalizer left nothing staged.
-      if (!normalizer_->process(record, writer_, written)) return false;
-      bump(counters_.recordsOut, written);
-      if (!signals_ && !books_) return true;  // normalize only: no stage to feed
-      const auto recvUs = static_cast<int64_t>(record.recvNs / 1000);
-      if (signals_) feedSignals(frameStart, writer_.mark(), recvUs);
-      if (books_) applyBooks(record.venue, recvUs);
-      if (signals_ && recvUs >= nextIdleUs_) {
-        // Idle instruments' bars close on receive time, so a replay gives the same bars.
-        signals_->advanceIdle(recvUs, writer_);
-        nextIdleUs_ = recvUs + 100'000;
-      }
-      return true;
+    // The book and signal stages write after the normalizer and cannot undo
+    // what they applied, so the room they may need is set aside first.
+    if (stages_ && writer_.freeBytes() < stageHeadroom(record.length)) return false;
+    const uint32_t frameStart = writer_.mark();
+    uint32_t written = 0;
+    // False: the output ring is full; the normalizer left nothing staged.
+    if (!normalizer_->process(record, writer_, written)) return false;
+    recordsOut += written;
+    if (!stages_) return true;  // normalize only: no stage to feed
+    const auto recvUs = static_cast<int64_t>(record.recvNs / 1000);
+    if (signals_) feedSignals(frameStart, writer_.mark(), recvUs);
+    if (books_) applyBooks(record.venue, recvUs);
+    if (signals_ && recvUs >= nextIdleUs_) {
+      // Idle instruments' bars close on receive time, so a replay gives the same bars.
+      signals_->advanceIdle(recvUs, writer_);
+      nextIdleUs_ = recvUs + 100'000;
     }
+    return true;
   }
-  return true;
 }
 
 void EngineCore::bookToSignals(uint16_t venue, uint32_t symbol, int64_t ts, int64_t recvUs, const book::BookSync* known,
@@ -173,13 +173,16 @@ void EngineCore::applyBooks(uint16_t venue, int64_t recvUs) {
   }
 }
 
-uint32_t EngineCore::drainBatch(uint32_t limit) {
+template <EngineCore::Mode mode>
+uint32_t EngineCore::drainRecords(uint32_t limit) {
   uint32_t handled = 0;
+  // Counted per batch, not per record: a counter is a load and a store.
+  uint64_t recordsOut = 0;
   ring::RecordView record{};
   while (handled < limit) {
     const uint32_t before = reader_.position();
     if (!reader_.next(record)) break;
-    if (!process(record)) {
+    if (!process<mode>(record, recordsOut)) {
       reader_.rewind(before);
       bump(counters_.outputFull, 1);
       break;
@@ -192,9 +195,20 @@ uint32_t EngineCore::drainBatch(uint32_t limit) {
     writer_.flush();
     reader_.release();
     bump(counters_.framesIn, handled);
+    bump(counters_.recordsOut, recordsOut);
     bump(counters_.batches, 1);
   }
   return handled;
+}
+
+uint32_t EngineCore::drainBatch(uint32_t limit) {
+  switch (mode_) {
+    case Mode::Echo:
+      return drainRecords<Mode::Echo>(limit);
+    case Mode::Normalize:
+      return drainRecords<Mode::Normalize>(limit);
+  }
+  return 0;
 }
 
 uint64_t EngineCore::drain(uint64_t maxRecords) {

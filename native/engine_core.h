@@ -77,8 +77,17 @@ class EngineCore {
   const signals::SignalEngine* signalEngine() const { return signals_.get(); }
 
  private:
+  // What drainBatch runs per record, decided once from the configuration so
+  // the per-record loop carries no test of it. One instance of the normalize
+  // loop, with or without the stages after the normalizer: the normalizer
+  // and the venues' scans are then inlined into it once.
+  enum class Mode : uint8_t { Echo, Normalize };
   // Returns false when the output ring lacks room for this record's results.
-  bool process(const ring::RecordView& record);
+  // `recordsOut` accumulates the records the normalizer (or echo) wrote.
+  template <Mode mode>
+  bool process(const ring::RecordView& record, uint64_t& recordsOut);
+  template <Mode mode>
+  uint32_t drainRecords(uint32_t limit);
   uint32_t drainBatch(uint32_t limit);
   // Feeds the book events of the frame just normalized to their books.
   void applyBooks(uint16_t venue, int64_t recvUs);
@@ -95,6 +104,8 @@ class EngineCore {
   ring::Reader reader_;
   ring::Writer writer_;
   EngineConfig config_;
+  Mode mode_ = Mode::Echo;
+  bool stages_ = false;  // Normalize: books or signals
   EngineCounters counters_;
   std::unique_ptr<norm::Normalizer> normalizer_;    // Pipeline::Normalize only
   std::unique_ptr<book::BookManager> books_;        // Pipeline::Normalize with books

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -45,6 +46,9 @@ constexpr bool isPowerOfTwo(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
 // padding record in front of it at the wrap point; capping a record at half the
 // data area guarantees that padding + record fit once the reader catches up.
 constexpr uint32_t maxPayload(uint32_t capacity) { return capacity / 2 - kRecordHeaderBytes; }
+
+// The layout is little-endian; record headers are written as whole words.
+static_assert(std::endian::native == std::endian::little, "the ring layout is little-endian");
 
 template <typename T>
 inline T loadPlain(const uint8_t* p) {
@@ -96,6 +100,17 @@ struct RecordMeta {
   uint64_t recvNs = 0;
 };
 
+// A record header at `rec` as three 8-byte stores rather than six of 2 to 8
+// bytes (the fields pack exactly into {length, type, venue}, {aux, flags},
+// recvNs in little-endian order).
+inline void storeHeader(uint8_t* rec, uint32_t length, const RecordMeta& meta) {
+  storePlain<uint64_t>(rec + kRecLength, length | uint64_t{meta.type} << 32 | uint64_t{meta.venue} << 48);
+  storePlain<uint64_t>(rec + kRecAux, meta.aux | uint64_t{meta.flags} << 32);
+  storePlain<uint64_t>(rec + kRecRecvNs, meta.recvNs);
+}
+static_assert(kRecType == kRecLength + 4 && kRecVenue == kRecType + 2 && kRecAux == 8 && kRecFlags == kRecAux + 4 &&
+              kRecRecvNs == 16);
+
 struct RecordView {
   uint16_t type;
   uint16_t venue;
@@ -136,33 +151,30 @@ class Writer {
   uint8_t* reserve(uint32_t payload, const RecordMeta& meta) {
     if (payload > maxPayload_) return nullptr;
     const uint32_t need = recordBytes(payload);
-    uint32_t offset = head_ & mask_;
-    const uint32_t toEnd = capacity_ - offset;
-    const uint32_t padding = toEnd < need ? toEnd : 0;
-    if (free() < padding + need) {
-      // Re-read the reader's progress only when the cached view says full.
-      // Acquire: pairs with the reader's release of tail, so the bytes it
-      // finished reading are no longer in use when we overwrite them.
-      cachedTail_ = counter(base_, kOffTail).load(std::memory_order_acquire);
-      if (free() < padding + need) return nullptr;
-    }
-    if (padding != 0) {
-      uint8_t* pad = data_ + offset;
-      // A padding record's length field holds its whole size (to the end of
-      // the data area) so the reader can check it instead of trusting it.
-      storePlain<uint32_t>(pad + kRecLength, padding);
-      storePlain<uint16_t>(pad + kRecType, kPaddingType);
-      head_ += padding;
-      offset = 0;
-    }
-    uint8_t* rec = data_ + offset;
-    storePlain<uint32_t>(rec + kRecLength, payload);
-    storePlain<uint16_t>(rec + kRecType, meta.type);
-    storePlain<uint16_t>(rec + kRecVenue, meta.venue);
-    storePlain<uint32_t>(rec + kRecAux, meta.aux);
-    storePlain<uint32_t>(rec + kRecFlags, meta.flags);
-    storePlain<uint64_t>(rec + kRecRecvNs, meta.recvNs);
+    uint32_t offset;
+    if (!claim(need, false, offset)) return nullptr;
     pending_ = need;
+    storeHeader(data_ + offset, payload, meta);
+    return data_ + offset + kRecordHeaderBytes;
+  }
+
+  // reserve() and commitLocal() in one, for a producer that always fills what
+  // it asks for: the record is staged at once (visible at the next flush(),
+  // abandoned by rollback()); its payload must be written before flush().
+  // Not to be used between a reserve() and its commitLocal(). The writer's
+  // own fields are updated before any record byte is stored, so filling the
+  // payload through the returned pointer (which may alias anything, as far
+  // as the compiler knows) does not make them be reloaded.
+  [[gnu::always_inline]] uint8_t* append(uint32_t payload, const RecordMeta& meta) {
+    if (payload > maxPayload_) return nullptr;
+    return appendFitting(payload, meta);
+  }
+  // append() for a caller that knows `payload` <= maxPayloadBytes().
+  [[gnu::always_inline]] uint8_t* appendFitting(uint32_t payload, const RecordMeta& meta) {
+    uint32_t offset;
+    if (!claim(recordBytes(payload), true, offset)) return nullptr;
+    uint8_t* rec = data_ + offset;
+    storeHeader(rec, payload, meta);
     return rec + kRecordHeaderBytes;
   }
 
@@ -243,6 +255,34 @@ class Writer {
  private:
   uint32_t free() const { return capacity_ - (head_ - cachedTail_); }
 
+  // Finds room for a record of `need` bytes (recordBytes of a payload no
+  // larger than maxPayload_) and sets `offset` to where it goes; false, with
+  // nothing changed, when the ring is full. head_ moves past the padding
+  // written in front of it at the wrap point, and past the record itself too
+  // when `stage`.
+  [[gnu::always_inline]] bool claim(uint32_t need, bool stage, uint32_t& offset) {
+    const uint32_t head = head_;
+    offset = head & mask_;
+    const uint32_t toEnd = capacity_ - offset;
+    const uint32_t padding = toEnd < need ? toEnd : 0;
+    if (free() < padding + need) {
+      // Re-read the reader's progress only when the cached view says full.
+      // Acquire: pairs with the reader's release of tail, so the bytes it
+      // finished reading are no longer in use when we overwrite them.
+      cachedTail_ = counter(base_, kOffTail).load(std::memory_order_acquire);
+      if (free() < padding + need) return false;
+    }
+    head_ = head + padding + (stage ? need : 0);
+    if (padding != 0) [[unlikely]] {
+      // A padding record's length field holds its whole size (to the end of
+      // the data area) so the reader can check it instead of trusting it.
+      storePlain<uint32_t>(data_ + offset + kRecLength, padding);
+      storePlain<uint16_t>(data_ + offset + kRecType, kPaddingType);
+      offset = 0;
+    }
+    return true;
+  }
+
   uint8_t* base_ = nullptr;
   uint8_t* data_ = nullptr;
   uint32_t capacity_ = 0;
@@ -267,6 +307,7 @@ class Reader {
         maxPayload_(maxPayload(capacity)) {
     tail_ = counter(base_, kOffTail).load(std::memory_order_relaxed);
     cachedHead_ = tail_;
+    limit_ = tail_;
   }
 
   bool valid() const { return base_ != nullptr; }
@@ -274,31 +315,38 @@ class Reader {
 
   // Returns the next record, or false when none is available (or the ring is
   // corrupt). The record's bytes stay valid until release().
+  //
+  // limit_ ends the stretch of records readable without another look at head
+  // and before the wrap: tail_ + min(available, toEnd) as of the last
+  // refill(). tail_ advances within that stretch by checked sizes, so
+  // min(available, toEnd) stays limit_ - tail_ for every record up to it, and
+  // one compare per record does the bounds checks of docs/ring.md step 3.
   bool next(RecordView& out) {
-    if (corrupt_) return false;
     for (;;) {
-      if (cachedHead_ == tail_) {
-        // Acquire: pairs with the writer's release of head, so the record
-        // bytes it published are visible before we read them.
-        cachedHead_ = counter(base_, kOffHead).load(std::memory_order_acquire);
-        if (cachedHead_ == tail_) return false;
+      if (tail_ == limit_ && !refill()) [[unlikely]] {
+        return false;
       }
-      const uint32_t available = cachedHead_ - tail_;
       const uint32_t offset = tail_ & mask_;
-      const uint32_t toEnd = capacity_ - offset;
-      if (available > capacity_ || available < kAlign) return fail();
+      // The header's first 8 bytes lie inside the data area whatever the
+      // record says (offsets are 8-aligned); they are only trusted once the
+      // checks below pass.
       const uint8_t* rec = data_ + offset;
       const uint16_t type = loadPlain<uint16_t>(rec + kRecType);
-      if (type == kPaddingType) {
-        if (toEnd > available || loadPlain<uint32_t>(rec + kRecLength) != toEnd) return fail();
-        tail_ += toEnd;
+      const uint32_t length = loadPlain<uint32_t>(rec + kRecLength);
+      if (type == kPaddingType) [[unlikely]] {
+        const uint32_t available = cachedHead_ - tail_;
+        const uint32_t toEnd = capacity_ - offset;
+        if (available < kAlign || toEnd > available || length != toEnd) return fail();
+        tail_ += toEnd;  // == limit_: the next round refills
         continue;
       }
-      if (toEnd < kRecordHeaderBytes) return fail();
-      const uint32_t length = loadPlain<uint32_t>(rec + kRecLength);
-      if (length > maxPayload_) return fail();
+      // The rest of step 3 (8 <= available, toEnd >= 24, length <=
+      // maxPayload, size <= min(toEnd, available)) in two tests: once length
+      // <= maxPayload, size >= 24, so size <= min(toEnd, available) implies
+      // toEnd >= 24 and available >= 8. The size of a too-long length may
+      // wrap, but then the length test fails anyway.
       const uint32_t size = recordBytes(length);
-      if (size > toEnd || size > available) return fail();
+      if ((length > maxPayload_) | (size > limit_ - tail_)) return fail();
       out.type = type;
       out.venue = loadPlain<uint16_t>(rec + kRecVenue);
       out.aux = loadPlain<uint32_t>(rec + kRecAux);
@@ -318,16 +366,41 @@ class Reader {
   // Lets a consumer that cannot handle a record yet (its own output is full)
   // put it back: records after position() are read again by the next next().
   uint32_t position() const { return tail_; }
-  void rewind(uint32_t position) { tail_ = position; }
-
-  uint32_t pendingBytes() {
-    cachedHead_ = counter(base_, kOffHead).load(std::memory_order_acquire);
-    return cachedHead_ - tail_;
+  // The next next() loads head again and refills from `position`.
+  void rewind(uint32_t position) {
+    tail_ = position;
+    cachedHead_ = position;
+    limit_ = position;
   }
 
+  // Leaves cachedHead_ alone: only refill() loads it, with its check.
+  uint32_t pendingBytes() const { return counter(base_, kOffHead).load(std::memory_order_acquire) - tail_; }
+
  private:
+  // At limit_: the next stretch of records, from a new look at head if all
+  // known ones are read (false: none, or the ring is corrupt), or past the
+  // wrap. Invariant: cachedHead_ - tail_ <= capacity_ (step 3's available <=
+  // C), checked here when head is loaded; tail_ only advances by checked
+  // sizes, so no record needs the test.
+  bool refill() {
+    if (corrupt_) return false;
+    if (cachedHead_ == tail_) {
+      // Acquire: pairs with the writer's release of head, so the record
+      // bytes it published are visible before we read them.
+      const uint32_t head = counter(base_, kOffHead).load(std::memory_order_acquire);
+      if (head == tail_) return false;
+      if (head - tail_ > capacity_) return fail();
+      cachedHead_ = head;
+    }
+    const uint32_t available = cachedHead_ - tail_;
+    const uint32_t toEnd = capacity_ - (tail_ & mask_);
+    limit_ = tail_ + (toEnd < available ? toEnd : available);
+    return true;
+  }
+
   bool fail() {
     corrupt_ = true;
+    limit_ = tail_;  // next() returns at once, from refill()
     counter(base_, kOffCorrupt).store(1, std::memory_order_relaxed);
     return false;
   }
@@ -339,6 +412,7 @@ class Reader {
   uint32_t maxPayload_ = 0;
   uint32_t tail_ = 0;
   uint32_t cachedHead_ = 0;
+  uint32_t limit_ = 0;
   bool corrupt_ = false;
 };
 

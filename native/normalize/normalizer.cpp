@@ -395,42 +395,29 @@ class JsonParser {
   bool outOfMemory_ = false;  // the tape could not grow: the frame is oversized for this process
 };
 
-// memcpy of a trade id (mostly 4 to 16 bytes) by two overlapping loads and
-// stores instead of a call to the library memcpy.
-inline void copyText(uint8_t* dst, const char* src, size_t n) {
-  const auto copy = [&](auto word) {
-    constexpr size_t w = sizeof word;
-    decltype(word) head, tail;
-    std::memcpy(&head, src, w);
-    std::memcpy(&tail, src + n - w, w);
-    std::memcpy(dst, &head, w);
-    std::memcpy(dst + n - w, &tail, w);
-  };
-  if (n >= 8 && n <= 16) return copy(uint64_t{});
-  if (n >= 4 && n < 8) return copy(uint32_t{});
-  std::memcpy(dst, src, n);
-}
-
 // UTF-8 validity: pure ASCII (the usual frame) is checked 32 or 8 bytes at a time.
 bool validUtf8(const char* text, size_t length) {
   size_t i = 0;
   uint64_t high = 0;
 #if defined(__AVX2__)
-  if (length >= 32 && length <= 128) {
-    // Most frames: four loads, at 0, 32, 64 and length - 32, the middle two
-    // moved back to stay inside the frame (overlaps are harmless), no loop.
-    const auto at = [&](size_t offset) {
-      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + std::min(offset, length - 32)));
-    };
-    const __m256i any = _mm256_or_si256(_mm256_or_si256(at(0), at(32)), _mm256_or_si256(at(64), at(96)));
+  const auto at = [](const char* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
+  if (length - 32 <= 96) {
+    // Most frames (32 to 128 bytes): the first and last 32 bytes, and for
+    // more than 64 the 32 after the first and before the last (overlaps are
+    // harmless), no loop.
+    const char* last = text + length - 32;
+    __m256i any = _mm256_or_si256(at(text), at(last));
+    if (length > 64) any = _mm256_or_si256(any, _mm256_or_si256(at(text + 32), at(last - 32)));
     return _mm256_movemask_epi8(any) == 0 || simdjson::validate_utf8(text, length);
   }
   if (length > 128) {
-    __m256i any = _mm256_setzero_si256();
-    for (; i + 32 <= length; i += 32)
-      any = _mm256_or_si256(any, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + i)));
-    // The tail as the last 32 bytes, overlapping bytes already seen.
-    any = _mm256_or_si256(any, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text + length - 32)));
+    // 128 bytes a step, then the last 128 (overlapping bytes already seen).
+    const auto block = [&](const char* p) {
+      return _mm256_or_si256(_mm256_or_si256(at(p), at(p + 32)), _mm256_or_si256(at(p + 64), at(p + 96)));
+    };
+    const char* last = text + length - 128;
+    __m256i any = block(last);
+    for (const char* p = text; p < last; p += 128) any = _mm256_or_si256(any, block(p));
     return _mm256_movemask_epi8(any) == 0 || simdjson::validate_utf8(text, length);
   }
 #endif
@@ -448,10 +435,10 @@ bool validUtf8(const char* text, size_t length) {
 
 Normalizer::Normalizer(uint32_t maxFrameBytes)
     : maxFrameBytes_(maxFrameBytes == 0 ? kDefaultMaxFrameBytes : maxFrameBytes),
-      rawToId_(new uint32_t[SymbolTable::kCapacity]) {
+      rawToId_(new uint32_t[SymbolTable::kCapacity]),
+      frameAnnounced_(new uint32_t[kMaxNewSymbolsPerFrame]) {
   ensureScratch(kInitialCapacity);
   tape_.grow();
-  frameAnnounced_.reserve(kMaxNewSymbolsPerFrame);
   growLevels();
   frameBooks_.reserve(64);
 }
@@ -460,6 +447,7 @@ void Normalizer::clearSymbols() {
   symbols_.clear();
   rawSymbols_.clear();
   for (LastSymbol& l : last_) l.keyBytes = 0;
+  resetSymbols_ = false;
 }
 
 bool Normalizer::ensureScratch(size_t bytes) {
@@ -482,21 +470,24 @@ __attribute__((noinline)) void Normalizer::growLevels() {
 bool Normalizer::process(const ring::RecordView& in, ring::Writer& out, uint32_t& recordsOut) {
   out_ = &out;
   mark_ = out.mark();
-  frameBytes_ = 0;
+  // A frame's whole output must fit the ring at once, or it could never be written.
+  frameRoom_ = out.maxPayloadBytes();
   written_ = 0;
   venue_ = in.venue;
   // Bit 0 is the market; higher bits (0x100 backfilled) say other things about the frame.
   market_ = in.flags & 1u;
   recvNs_ = in.recvNs;
-  frameAnnounced_.clear();
+  // frameAnnouncedCount_ is 0 here: only a frame being read has announcements to undo.
   frameBooks_.clear();
   levelsStart_ = 0;
   clearLevels();
   valueError_ = Verdict::Ok;
-  if (symbols_.size() > kResetAt || rawSymbols_.size() > kResetAt) clearSymbols();
+  if (resetSymbols_) [[unlikely]] {
+    clearSymbols();
+  }
 
   const Verdict verdict = run(in);
-  if (verdict != Verdict::Ok) {
+  if (verdict != Verdict::Ok) [[unlikely]] {
     rollbackFrame();
     if (verdict == Verdict::OutputFull || emitReject(verdict, in) == Verdict::OutputFull) {
       rollbackFrame();
@@ -504,18 +495,32 @@ bool Normalizer::process(const ring::RecordView& in, ring::Writer& out, uint32_t
       return false;
     }
   }
+  frameAnnouncedCount_ = 0;  // the frame stands: its announcements too
   recordsOut = written_;
   return true;
 }
 
 void Normalizer::rollbackFrame() {
   out_->rollback(mark_);
-  for (uint32_t id : frameAnnounced_) symbols_.setAnnounced(id, false);
-  frameAnnounced_.clear();
+  if (frameAnnouncedCount_ != 0) clearFrameAnnounced();
   frameBooks_.clear();
   levelsStart_ = 0;
-  frameBytes_ = 0;
+  frameRoom_ = out_->maxPayloadBytes();
   written_ = 0;
+}
+
+// The symbols the frame announced are not announced after all. A last_ entry
+// must name an announced symbol (symbol() trusts it), so those naming one of
+// them are forgotten too.
+void Normalizer::clearFrameAnnounced() {
+  for (uint32_t i = 0; i < frameAnnouncedCount_; ++i) {
+    const uint32_t id = frameAnnounced_[i];
+    symbols_.setAnnounced(id, false);
+    for (LastSymbol& l : last_) {
+      if (l.id == id) l.keyBytes = 0;
+    }
+  }
+  frameAnnouncedCount_ = 0;
 }
 
 Verdict Normalizer::run(const ring::RecordView& in) {
@@ -523,19 +528,28 @@ Verdict Normalizer::run(const ring::RecordView& in) {
   const char* text = reinterpret_cast<const char*>(in.payload);
   const size_t length = in.length;
   if (!validUtf8(text, length)) return Verdict::InvalidUtf8;
-  // OKX answers the text `ping` with the text `pong`: not JSON.
-  if (venue_ == kOkx && std::string_view(text, length) == "pong") return emitStatus(records::StatusKind::Pong);
 
   // The direct scan of a venue's hottest messages, when the frame is one it
   // reads; anything else (and any doubt) takes the general path below.
   Verdict scanned = Verdict::Ok;
-  if ((venue_ == kBinance || venue_ == kBinanceFutures) && venues::binanceScan(*this, text, length, scanned)) {
-    return scanned;
+  if (venue_ == kBinance || venue_ == kBinanceFutures) {
+    if (venues::binanceScan(*this, text, length, scanned)) return scanned;
+  } else if (venue_ == kBybit) {
+    if (venues::bybitScan(*this, text, length, scanned)) return scanned;
+  } else if (venue_ == kOkx) {
+    // OKX answers the text `ping` with the text `pong`: not JSON.
+    if (std::string_view(text, length) == "pong") return emitStatus(records::StatusKind::Pong);
+    if (venues::okxScan(*this, text, length, scanned)) return scanned;
+  } else if (venue_ == kCoinbase) {
+    if (venues::coinbaseScan(*this, text, length, scanned)) return scanned;
   }
-  if (venue_ == kBybit && venues::bybitScan(*this, text, length, scanned)) return scanned;
-  if (venue_ == kOkx && venues::okxScan(*this, text, length, scanned)) return scanned;
-  if (venue_ == kCoinbase && venues::coinbaseScan(*this, text, length, scanned)) return scanned;
+  return runGeneral(text, length);
+}
 
+// Out of line: the JSON parser inlined here would leave no room, under the
+// compiler's growth limits, for the venues' scans to be inlined into the
+// engine's loop.
+__attribute__((noinline)) Verdict Normalizer::runGeneral(const char* text, size_t length) {
   if (!ensureScratch(length)) return Verdict::Oversized;
   char* copy = scratch_.get();
   std::memcpy(copy, text, length);
@@ -549,29 +563,6 @@ Verdict Normalizer::run(const ring::RecordView& in) {
   if (fn == nullptr) return Verdict::UnknownMessage;
   TW_TRY(fn(*this, tape_.nodes.get()));
   return valueError_;
-}
-
-uint8_t* Normalizer::reserve(uint16_t type, uint32_t aux, uint32_t flags, uint32_t payload, Verdict& verdict) {
-  // A frame's whole output must fit the ring at once, or it could never be written.
-  const uint32_t limit = out_->maxPayloadBytes();
-  if (payload > limit || frameBytes_ + ring::recordBytes(payload) > limit) {
-    verdict = Verdict::Oversized;
-    return nullptr;
-  }
-  const ring::RecordMeta meta{type, venue_, aux, flags, recvNs_};
-  uint8_t* dst = out_->reserve(payload, meta);
-  if (dst == nullptr) {
-    verdict = Verdict::OutputFull;
-    return nullptr;
-  }
-  frameBytes_ += ring::recordBytes(payload);
-  verdict = Verdict::Ok;
-  return dst;
-}
-
-void Normalizer::commit() {
-  out_->commitLocal();
-  ++written_;
 }
 
 // symbol() when the rule's last lookup is not this instrument (or the frame has failed).
@@ -613,58 +604,33 @@ Verdict Normalizer::symbolSlow(SymbolRule rule, std::string_view raw, uint32_t& 
     const std::string_view canonical(text, length);
     id = symbols_.find(canonical);
     if (id == SymbolTable::kNone) {
-      if (frameAnnounced_.size() >= kMaxNewSymbolsPerFrame) return Verdict::Oversized;
+      if (frameAnnouncedCount_ >= kMaxNewSymbolsPerFrame) return Verdict::Oversized;
       id = symbols_.add(canonical);
       if (id == SymbolTable::kNone) return Verdict::Oversized;
+      if (symbols_.size() > kResetAt) resetSymbols_ = true;
     }
     if (cacheable) {
       rawId = rawSymbols_.add(std::string_view(key, keyBytes));
       if (rawId != SymbolTable::kNone) rawToId_[rawId] = id;
+      if (rawSymbols_.size() > kResetAt) resetSymbols_ = true;
     }
   }
+  if (!symbols_.announced(id)) {
+    if (frameAnnouncedCount_ >= kMaxNewSymbolsPerFrame) return Verdict::Oversized;
+    const std::string_view canonical = symbols_.text(id);
+    Verdict verdict;
+    uint8_t* dst = append(records::kSymbol, id, 0, static_cast<uint32_t>(canonical.size()), verdict);
+    if (dst == nullptr) return verdict;
+    std::memcpy(dst, canonical.data(), canonical.size());
+    symbols_.setAnnounced(id, true);
+    frameAnnounced_[frameAnnouncedCount_++] = id;
+  }
+  // Remembered only once announced: symbol() takes a last_ entry as announced.
   if (cacheable) {
     std::memcpy(last.key, key, keyBytes);
     last.keyBytes = keyBytes;
     last.id = id;
   }
-  if (symbols_.announced(id)) return Verdict::Ok;
-  if (frameAnnounced_.size() >= kMaxNewSymbolsPerFrame) return Verdict::Oversized;
-  const std::string_view canonical = symbols_.text(id);
-  Verdict verdict;
-  uint8_t* dst = reserve(records::kSymbol, id, 0, static_cast<uint32_t>(canonical.size()), verdict);
-  if (dst == nullptr) return verdict;
-  std::memcpy(dst, canonical.data(), canonical.size());
-  commit();
-  symbols_.setAnnounced(id, true);
-  frameAnnounced_.push_back(id);
-  return Verdict::Ok;
-}
-
-Verdict Normalizer::emitTrade(uint32_t symbol, int64_t ts, double price, double qty, bool sell, std::string_view id) {
-  if (id.size() > records::kTradeIdBytes) return Verdict::WrongType;
-  if (failed()) return Verdict::Ok;
-  Verdict verdict;
-  uint8_t* dst =
-      reserve(records::kTrade, symbol, sell ? records::kTradeSell : 0, sizeof(records::TradePayload), verdict);
-  if (dst == nullptr) return verdict;
-  // Straight into the ring: the fixed fields, the id, zeros after it.
-  const records::TradeHead head{ts, price, qty, static_cast<uint32_t>(id.size()), 0};
-  std::memcpy(dst, &head, sizeof head);
-  uint8_t* idDst = dst + offsetof(records::TradePayload, id);
-  std::memset(idDst, 0, records::kTradeIdBytes);
-  if (!id.empty()) copyText(idDst, id.data(), id.size());  // an absent id is a null view
-  commit();
-  return Verdict::Ok;
-}
-
-Verdict Normalizer::emitBbo(uint32_t symbol, int64_t ts, double bidPx, double bidQty, double askPx, double askQty) {
-  if (failed()) return Verdict::Ok;
-  const records::BboPayload p{ts, bidPx, bidQty, askPx, askQty};
-  Verdict verdict;
-  uint8_t* dst = reserve(records::kBbo, symbol, 0, sizeof p, verdict);
-  if (dst == nullptr) return verdict;
-  std::memcpy(dst, &p, sizeof p);
-  commit();
   return Verdict::Ok;
 }
 
@@ -682,14 +648,13 @@ Verdict Normalizer::emitBook(uint32_t symbol, int64_t ts, bool snapshot, const O
   const records::BookHeader h{
       ts, seq.value, prevSeq.value, checksum.value, static_cast<uint32_t>(bidCount), static_cast<uint32_t>(askCount)};
   Verdict verdict;
-  uint8_t* dst = reserve(records::kBook, symbol, flags, static_cast<uint32_t>(bytes), verdict);
+  uint8_t* dst = append(records::kBook, symbol, flags, static_cast<uint32_t>(bytes), verdict);
   if (dst == nullptr) return verdict;
   std::memcpy(dst, &h, sizeof h);
   dst += sizeof h;
   if (bidCount != 0) std::memcpy(dst, bids_.data(), bidCount * records::kLevelBytes);
   dst += bidCount * records::kLevelBytes;
   if (askCount != 0) std::memcpy(dst, asks_.data(), askCount * records::kLevelBytes);
-  commit();
   frameBooks_.push_back(PendingBook{symbol, ts, snapshot, seq, prevSeq, checksum, static_cast<uint32_t>(levelsStart_),
                                     static_cast<uint32_t>(bidCount), static_cast<uint32_t>(askCount)});
   // The levels are consumed: the next book of the frame starts from none.
@@ -711,10 +676,9 @@ Verdict Normalizer::emitDerivative(uint32_t symbol, int64_t ts, const Opt<double
   if (nextFundingTs.present) flags |= records::kDerivNextFunding;
   const records::DerivativePayload p{ts, mark.value, index.value, funding.value, nextFundingTs.value};
   Verdict verdict;
-  uint8_t* dst = reserve(records::kDerivative, symbol, flags, sizeof p, verdict);
+  uint8_t* dst = append(records::kDerivative, symbol, flags, sizeof p, verdict);
   if (dst == nullptr) return verdict;
   std::memcpy(dst, &p, sizeof p);
-  commit();
   return Verdict::Ok;
 }
 
@@ -724,12 +688,11 @@ Verdict Normalizer::emitStatus(records::StatusKind kind, std::string_view detail
   const records::StatusHeader h{static_cast<uint32_t>(detail.size()), 0};
   if (detail.size() > UINT32_MAX / 2) return Verdict::Oversized;
   Verdict verdict;
-  uint8_t* dst = reserve(records::kStatus, static_cast<uint32_t>(kind), hasDetail ? records::kStatusHasDetail : 0,
-                         static_cast<uint32_t>(sizeof h + detail.size()), verdict);
+  uint8_t* dst = append(records::kStatus, static_cast<uint32_t>(kind), hasDetail ? records::kStatusHasDetail : 0,
+                        static_cast<uint32_t>(sizeof h + detail.size()), verdict);
   if (dst == nullptr) return verdict;
   std::memcpy(dst, &h, sizeof h);
   if (!detail.empty()) std::memcpy(dst + sizeof h, detail.data(), detail.size());
-  commit();
   return Verdict::Ok;
 }
 
@@ -739,11 +702,12 @@ Verdict Normalizer::emitReject(Verdict reason, const ring::RecordView& in) {
   p.frameBytes = in.length;
   p.sampleLength = static_cast<uint32_t>(sample);
   if (sample != 0) std::memcpy(p.sample, in.payload, sample);
+  // Not counted against frameRoom_: the frame's other output is rolled back.
   const ring::RecordMeta meta{records::kReject, venue_, static_cast<uint32_t>(reason), 0, recvNs_};
-  uint8_t* dst = out_->reserve(sizeof p, meta);
+  uint8_t* dst = out_->append(sizeof p, meta);
   if (dst == nullptr) return Verdict::OutputFull;
+  ++written_;
   std::memcpy(dst, &p, sizeof p);
-  commit();
   return Verdict::Ok;
 }
 

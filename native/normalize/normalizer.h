@@ -125,19 +125,56 @@ class Normalizer {
   // Interns a symbol (canonicalised by `rule`), announcing it with a symbol
   // record the first time. WrongType when the symbol is longer than 64 bytes.
   // Inline: most frames name the same instrument as the rule's last lookup,
-  // which is a length and text compare; the rest goes out of line.
+  // which is a length and text compare; the rest goes out of line. A last_
+  // entry only ever names an announced symbol (see symbolSlow and
+  // rollbackFrame), so no announced() check is needed here.
   [[gnu::always_inline]] Verdict symbol(SymbolRule rule, std::string_view raw, uint32_t& id) {
     const LastSymbol& last = last_[static_cast<uint8_t>(rule) & 7];
-    if (!failed() && raw.size() + 1 == last.keyBytes && sameSymbolText(last.key + 1, raw.data(), raw.size()) &&
-        symbols_.announced(last.id)) {
+    if (!failed() && raw.size() + 1 == last.keyBytes && sameSymbolText(last.key + 1, raw.data(), raw.size())) {
       id = last.id;
       return Verdict::Ok;
     }
     return symbolSlow(rule, raw, id);
   }
 
-  Verdict emitTrade(uint32_t symbol, int64_t ts, double price, double qty, bool sell, std::string_view id);
-  Verdict emitBbo(uint32_t symbol, int64_t ts, double bidPx, double bidQty, double askPx, double askQty);
+  // The two hottest records are emitted inline, into the venues' scans: an
+  // out-of-line call cost more than the work (argument shuffling, a stack
+  // frame aligned for the vector copy, spills around the call).
+  [[gnu::always_inline]] Verdict emitTrade(uint32_t symbol, int64_t ts, double price, double qty, bool sell,
+                                           std::string_view id) {
+    if (id.size() > records::kTradeIdBytes) return Verdict::WrongType;
+    if (failed()) return Verdict::Ok;
+    Verdict verdict;
+    uint8_t* dst =
+        append(records::kTrade, symbol, sell ? records::kTradeSell : 0, sizeof(records::TradePayload), verdict);
+    if (dst == nullptr) return verdict;
+    // Straight into the ring: the fixed fields, the id, zeros after it.
+    ring::storePlain(dst + offsetof(records::TradePayload, ts), ts);
+    ring::storePlain(dst + offsetof(records::TradePayload, price), price);
+    ring::storePlain(dst + offsetof(records::TradePayload, qty), qty);
+    // idLength and the reserved word after it.
+    ring::storePlain<uint64_t>(dst + offsetof(records::TradePayload, idLength), id.size());
+    static_assert(offsetof(records::TradePayload, reserved) == offsetof(records::TradePayload, idLength) + 4);
+    uint8_t* idDst = dst + offsetof(records::TradePayload, id);
+    // Word by word: a memset of the 64 bytes may become a `rep stos`.
+    for (size_t i = 0; i < records::kTradeIdBytes; i += 8) ring::storePlain<uint64_t>(idDst + i, 0);
+    if (!id.empty()) copyText(idDst, id.data(), id.size());  // an absent id is a null view
+    return Verdict::Ok;
+  }
+  [[gnu::always_inline]] Verdict emitBbo(uint32_t symbol, int64_t ts, double bidPx, double bidQty, double askPx,
+                                         double askQty) {
+    if (failed()) return Verdict::Ok;
+    Verdict verdict;
+    uint8_t* dst = append(records::kBbo, symbol, 0, sizeof(records::BboPayload), verdict);
+    if (dst == nullptr) return verdict;
+    // Field by field: a copy of the whole struct may become a `rep movs`.
+    ring::storePlain(dst + offsetof(records::BboPayload, ts), ts);
+    ring::storePlain(dst + offsetof(records::BboPayload, bidPx), bidPx);
+    ring::storePlain(dst + offsetof(records::BboPayload, bidQty), bidQty);
+    ring::storePlain(dst + offsetof(records::BboPayload, askPx), askPx);
+    ring::storePlain(dst + offsetof(records::BboPayload, askQty), askQty);
+    return Verdict::Ok;
+  }
   // Levels come from bids()/asks().
   Verdict emitBook(uint32_t symbol, int64_t ts, bool snapshot, const Opt<int64_t>& seq, const Opt<int64_t>& prevSeq,
                    const Opt<int64_t>& checksum);
@@ -201,17 +238,46 @@ class Normalizer {
 
  private:
   Verdict run(const ring::RecordView& in);
+  // The general path of run(): the JSON pass and the venue's function.
+  Verdict runGeneral(const char* text, size_t length);
   Verdict emitReject(Verdict reason, const ring::RecordView& in);
-  uint8_t* reserve(uint16_t type, uint32_t aux, uint32_t flags, uint32_t payload, Verdict& verdict);
-  void commit();
+
+  // Stages one record of the frame in the output ring and returns where its
+  // payload goes (to be filled before the engine flushes), or nullptr with
+  // `verdict` Oversized (the frame's output would not fit the ring at once,
+  // so could never be written) or OutputFull (no room now). `payload` is at
+  // most UINT32_MAX / 2. The members are read before the ring is written and
+  // stored after from registers: a store through the returned pointer may
+  // alias them as far as the compiler knows.
+  [[gnu::always_inline]] uint8_t* append(uint16_t type, uint32_t aux, uint32_t flags, uint32_t payload,
+                                         Verdict& verdict) {
+    const uint32_t bytes = ring::recordBytes(payload);
+    const uint32_t room = frameRoom_;
+    const uint32_t written = written_;
+    if (bytes > room) {
+      verdict = Verdict::Oversized;
+      return nullptr;
+    }
+    // bytes <= room <= the ring's maxPayload, so the payload fits the ring.
+    uint8_t* dst = out_->appendFitting(payload, ring::RecordMeta{type, venue_, aux, flags, recvNs_});
+    if (dst == nullptr) {
+      verdict = Verdict::OutputFull;
+      return nullptr;
+    }
+    frameRoom_ = room - bytes;
+    written_ = written + 1;
+    verdict = Verdict::Ok;
+    return dst;
+  }
   void rollbackFrame();
+  void clearFrameAnnounced();
   bool ensureScratch(size_t bytes);
   void growLevels();
   void clearSymbols();
   Verdict symbolSlow(SymbolRule rule, std::string_view raw, uint32_t& id);
   // a[0, n) == b[0, n) for the n (1..64) bytes of a symbol: up to 16 bytes by
   // two overlapping loads instead of a call to the library memcmp.
-  static bool sameSymbolText(const char* a, const char* b, size_t n) {
+  [[gnu::always_inline]] static bool sameSymbolText(const char* a, const char* b, size_t n) {
     const auto differ = [&](auto word) {
       constexpr size_t w = sizeof word;
       decltype(word) x, y, u, v;
@@ -224,6 +290,24 @@ class Normalizer {
     if (n >= 8 && n <= 16) return !differ(uint64_t{});
     if (n >= 4 && n < 8) return !differ(uint32_t{});
     return std::memcmp(a, b, n) == 0;
+  }
+  // memcpy of a trade id (at most 64 bytes; mostly 4 to 16, a UUID is 36) by
+  // two overlapping loads and stores of W bytes (W <= n <= 2W) instead of a
+  // call to the library memcpy.
+  template <size_t W>
+  [[gnu::always_inline]] static void copyOverlapping(uint8_t* dst, const char* src, size_t n) {
+    unsigned char head[W], tail[W];
+    std::memcpy(head, src, W);
+    std::memcpy(tail, src + n - W, W);
+    std::memcpy(dst, head, W);
+    std::memcpy(dst + n - W, tail, W);
+  }
+  [[gnu::always_inline]] static void copyText(uint8_t* dst, const char* src, size_t n) {
+    if (n >= 8 && n <= 16) return copyOverlapping<8>(dst, src, n);
+    if (n >= 4 && n < 8) return copyOverlapping<4>(dst, src, n);
+    if (n > 16 && n <= 32) return copyOverlapping<16>(dst, src, n);
+    if (n > 32 && n <= 64) return copyOverlapping<32>(dst, src, n);
+    std::memcpy(dst, src, n);
   }
 
   uint32_t maxFrameBytes_;
@@ -242,7 +326,12 @@ class Normalizer {
     uint32_t id = 0;
   };
   LastSymbol last_[8];
-  std::vector<uint32_t> frameAnnounced_;
+  // Symbols first announced by the frame being read (un-announced if it is
+  // rolled back): frameAnnouncedCount_ ids, room for kMaxNewSymbolsPerFrame.
+  std::unique_ptr<uint32_t[]> frameAnnounced_;
+  uint32_t frameAnnouncedCount_ = 0;
+  // A symbol table is past its reset mark: cleared before the next frame.
+  bool resetSymbols_ = false;
   // The {px, qty} doubles of the book being read: bidLevels_ (askLevels_)
   // pairs at the front of bids_ (asks_). Both are sized, not just reserved,
   // for levelRoom_ levels, so a level needs no check per side.
@@ -261,7 +350,8 @@ class Normalizer {
   // Per-frame state.
   ring::Writer* out_ = nullptr;
   uint32_t mark_ = 0;
-  uint32_t frameBytes_ = 0;
+  // Output bytes the frame may still stage: it must fit the ring whole.
+  uint32_t frameRoom_ = 0;
   uint32_t written_ = 0;
   uint16_t venue_ = 0;
   uint32_t market_ = 0;
