@@ -263,6 +263,17 @@ void sideMatchesAMap(bool bids, uint64_t seed) {
   }
 }
 
+// The same levels, level by level, on one side; and on both sides at the same scales.
+void checkSameSide(const BookSide& a, const BookSide& b) {
+  CHECK(a.size() == b.size());
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) CHECK(a.at(i).px == b.at(i).px && a.at(i).qty == b.at(i).qty);
+}
+void checkSameBook(const L2Book& a, const L2Book& b) {
+  CHECK(a.pxScale() == b.pxScale() && a.qtyScale() == b.qtyScale());
+  checkSameSide(a.bids(), b.bids());
+  checkSameSide(a.asks(), b.asks());
+}
+
 // L2Book::apply() of a batch is apply() of each level in turn, up to and
 // including the first that overflows.
 void batchApplyIsApplyOneByOne() {
@@ -290,14 +301,7 @@ void batchApplyIsApplyOneByOne() {
       if (expected != ApplyStatus::Ok) break;
     }
     CHECK(batch.apply(levels.data(), levels.size()) == expected);
-    CHECK(batch.pxScale() == single.pxScale() && batch.qtyScale() == single.qtyScale());
-    for (const auto side : {&L2Book::bids, &L2Book::asks}) {
-      const BookSide& a = std::invoke(side, batch);
-      const BookSide& b = std::invoke(side, single);
-      CHECK(a.size() == b.size());
-      for (size_t i = 0; i < a.size() && i < b.size(); ++i)
-        CHECK(a.at(i).px == b.at(i).px && a.at(i).qty == b.at(i).qty);
-    }
+    checkSameBook(batch, single);
   }
 }
 
@@ -336,14 +340,7 @@ void bestFirstBatchesAreApplyOneByOne() {
         levels[static_cast<size_t>(below(levels.size()))].px.exponent = -3;  // rescale
       for (const norm::BookLevel& l : levels) CHECK(single.apply(l.bid, l.px, l.qty) == ApplyStatus::Ok);
       CHECK(batch.apply(levels.data(), levels.size()) == ApplyStatus::Ok);
-      CHECK(batch.pxScale() == single.pxScale() && batch.qtyScale() == single.qtyScale());
-      for (const auto side : {&L2Book::bids, &L2Book::asks}) {
-        const BookSide& a = std::invoke(side, batch);
-        const BookSide& b = std::invoke(side, single);
-        CHECK(a.size() == b.size());
-        for (size_t i = 0; i < a.size() && i < b.size(); ++i)
-          CHECK(a.at(i).px == b.at(i).px && a.at(i).qty == b.at(i).qty);
-      }
+      checkSameBook(batch, single);
     }
   }
 }
@@ -366,9 +363,7 @@ void sortedSnapshotIsAnySnapshot() {
       BookSide a(bids), b(bids);
       a.load(sorted);
       b.load(shuffled);
-      CHECK(a.size() == b.size());
-      for (size_t i = 0; i < a.size() && i < b.size(); ++i)
-        CHECK(a.at(i).px == b.at(i).px && a.at(i).qty == b.at(i).qty);
+      checkSameSide(a, b);
       size_t nonEmpty = 0;
       for (const Level& l : sorted) nonEmpty += l.qty != 0;
       CHECK(a.size() == nonEmpty);
