@@ -256,6 +256,21 @@ inline Verdict optMsNonZero(Normalizer& n, JVal o, std::string_view key, Opt<int
   return msValue(n, v, out.value);
 }
 
+// RFC 3339 -> µs as rfc3339() below converts it, for the direct scans: false
+// for a time it would note as bad_timestamp (the general path then reports it).
+inline bool rfc3339Value(std::string_view text, int64_t& us) {
+  switch (parseRfc3339(text, us)) {
+    case TimeStatus::Ok:
+      return true;
+    case TimeStatus::BeforeEpoch:
+      us = records::kNullTs;
+      return true;
+    case TimeStatus::Bad:
+      break;
+  }
+  return false;
+}
+
 // RFC 3339 -> µs; a valid time before the epoch gives null (kNullTs).
 inline Verdict rfc3339(Normalizer& n, JVal o, std::string_view key, int64_t& us) {
   std::string_view text;

@@ -542,6 +542,8 @@ Verdict Normalizer::run(const ring::RecordView& in) {
     if (venues::okxScan(*this, text, length, scanned)) return scanned;
   } else if (venue_ == kCoinbase) {
     if (venues::coinbaseScan(*this, text, length, scanned)) return scanned;
+  } else if (venue_ == kKraken) {
+    if (venues::krakenScan(*this, text, length, scanned)) return scanned;
   }
   return runGeneral(text, length);
 }

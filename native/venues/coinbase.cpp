@@ -108,21 +108,6 @@ Verdict coinbase(Normalizer& n, JVal doc) {
 
 namespace {
 
-// A time as rfc3339() (fields.h) converts it; false for one it would note as
-// bad_timestamp, which the general path then reports.
-bool timeValue(std::string_view text, int64_t& us) {
-  switch (parseRfc3339(text, us)) {
-    case TimeStatus::Ok:
-      return true;
-    case TimeStatus::BeforeEpoch:
-      us = records::kNullTs;
-      return true;
-    case TimeStatus::Bad:
-      break;
-  }
-  return false;
-}
-
 // An order id, a string Coinbase always sends as a 36-character UUID and that
 // is not read: its text checked as Cursor::str would (no escape, no control
 // character, the closing quote right after it) from two overlapping 32-byte
@@ -188,7 +173,7 @@ bool timeAtEnd(scan::Cursor& c, int64_t& ts) {
   if (!c.lit(",\"time\":\"") || c.end - c.p < 2 || c.end[-2] != '"' || c.end[-1] != '}') return false;
   const std::string_view text(c.p, static_cast<size_t>(c.end - 2 - c.p));
   c.p = c.end;
-  return timeValue(text, ts);
+  return rfc3339Value(text, ts);
 }
 
 // c after `{"type":"match",` (or last_match): {"type","trade_id",
@@ -250,7 +235,7 @@ bool l2updateLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
   } else if (!c.lit(",\"time\":") || !c.str(time) || !c.lit(",\"changes\":") || !scanChanges(n, c)) {
     return false;
   }
-  if (!c.eat('}') || !c.atEnd() || !timeValue(time, ts)) return false;
+  if (!c.eat('}') || !c.atEnd() || !rfc3339Value(time, ts)) return false;
   const Opt<int64_t> none;
   uint32_t sym = 0;
   verdict = n.symbol(SymbolRule::Dashed, product, sym);

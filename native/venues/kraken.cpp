@@ -1,6 +1,7 @@
 // Kraken Spot WebSocket v2 (`kraken`). Prices and sizes are JSON numbers,
 // read from their text (not through a binary float).
 #include "normalize/fields.h"
+#include "normalize/scan.h"
 #include "venues/venues.h"
 
 namespace tickwire::norm::venues {
@@ -109,6 +110,84 @@ Verdict kraken(Normalizer& n, JVal doc) {
   }
   if (method == "pong") return n.emitStatus(StatusKind::Pong);
   return Verdict::UnknownMessage;
+}
+
+// ---- the direct scan (normalize/scan.h) of book messages ----
+
+namespace {
+
+// A JSON number token in decimalParts' form (plain digits, at most one '.'),
+// as levels() above reads it: the value from its text, and the same text in
+// fixed point (what pushLevel parses from the token). False: another form.
+bool plainNumber(scan::Cursor& c, double& value, Fixed& fixed) {
+  std::string_view token;
+  uint64_t mantissa;
+  uint32_t fraction;
+  if (!c.num(token) || !detail::decimalParts(token.data(), token.data() + token.size(), mantissa, fraction, c.end)) {
+    return false;
+  }
+  value = static_cast<double>(mantissa) / detail::kPow10Double[fraction];
+  fixed.mantissa = static_cast<int64_t>(mantissa);
+  fixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(fraction));
+  return true;
+}
+
+// [{"price":…,"qty":…}, …] into the normalizer's levels.
+bool scanLevels(scan::Cursor& c, Normalizer& n, bool bid) {
+  return scan::array(c, [&]() -> bool {
+    double px, qty;
+    Fixed pxFixed, qtyFixed;
+    if (!c.lit("{\"price\":") || !plainNumber(c, px, pxFixed) || !c.lit(",\"qty\":") ||
+        !plainNumber(c, qty, qtyFixed) || !c.eat('}')) {
+      return false;
+    }
+    n.pushLevel(bid, px, qty, pxFixed, qtyFixed);
+    return true;
+  });
+}
+
+// {"channel":"book","type":"update"|"snapshot","data":[{"symbol":…,"bids":[…],
+// "asks":[…],"checksum":…,"timestamp":…}]} with one book, in Kraken's key
+// order (checksum and timestamp each optional, as book() above takes them).
+bool bookLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
+  bool snapshot;
+  if (c.lit("update\",\"data\":[{\"symbol\":")) {
+    snapshot = false;
+  } else if (c.lit("snapshot\",\"data\":[{\"symbol\":")) {
+    snapshot = true;
+  } else {
+    return false;
+  }
+  std::string_view symbol, token, time;
+  Opt<int64_t> checksum;
+  const Opt<int64_t> none;
+  bool plain = true;
+  int64_t ts = records::kNullTs;
+  if (!c.str(symbol) || !c.lit(",\"bids\":") || !scanLevels(c, n, true) || !c.lit(",\"asks\":") ||
+      !scanLevels(c, n, false)) {
+    return false;
+  }
+  if (c.lit(",\"checksum\":")) {
+    if (!c.intToken(token, checksum.value, plain)) return false;
+    checksum.present = true;
+  }
+  if (c.lit(",\"timestamp\":") && (!c.str(time) || !rfc3339Value(time, ts))) return false;
+  // optInteger() converts a plain token to the same value; anything else is declined.
+  if (!plain || !c.lit("}]}") || !c.atEnd()) return false;
+  uint32_t sym = 0;
+  verdict = n.symbol(SymbolRule::Slashed, symbol, sym);
+  if (verdict == Verdict::Ok) verdict = n.emitBook(sym, ts, snapshot, none, none, checksum);
+  return true;
+}
+
+}  // namespace
+
+bool krakenScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  scan::Cursor c{text, text + length, text};
+  if (!c.lit("{\"channel\":\"book\",\"type\":\"")) return false;
+  if (bookLayout(n, c, verdict)) return true;
+  n.clearLevels();
+  return false;
 }
 
 }  // namespace tickwire::norm::venues

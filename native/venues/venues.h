@@ -24,6 +24,7 @@ Verdict okx(Normalizer& n, JVal doc);
 bool binanceScan(Normalizer& n, const char* text, size_t length, Verdict& verdict);  // both markets
 bool bybitScan(Normalizer& n, const char* text, size_t length, Verdict& verdict);
 bool coinbaseScan(Normalizer& n, const char* text, size_t length, Verdict& verdict);
+bool krakenScan(Normalizer& n, const char* text, size_t length, Verdict& verdict);
 bool okxScan(Normalizer& n, const char* text, size_t length, Verdict& verdict);
 
 // A frame whose root is not an object is valid JSON but no message we know.

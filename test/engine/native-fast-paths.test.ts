@@ -230,6 +230,71 @@ describe('native fast paths agree with the TS reference', () => {
     );
   });
 
+  // native/venues/kraken.cpp bookLayout: a book snapshot or update with one
+  // book in Kraken's key order, prices and sizes as JSON numbers read from
+  // their text (decimalParts' form only), checksum and timestamp optional.
+  it('Kraken books in the layout the fast path knows, and near misses', () => {
+    const numberText = fc.oneof(
+      { weight: 6, arbitrary: decimalText.filter((t) => /^(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(t)) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('1e5', '1E-3', '-1', '-0.5', '01', '1.', '.5', '0', '0.00000000', '"1.5"', 'null'),
+      },
+    );
+    const level = fc.tuple(numberText, numberText, fc.nat(20)).map(([px, qty, change]) =>
+      object(
+        arrange(
+          [
+            ['price', px],
+            ['qty', qty],
+          ],
+          change,
+        ),
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(level, { maxLength: 6 }),
+        fc.array(level, { maxLength: 6 }),
+        fc.record({
+          type: fc.constantFrom('"update"', '"snapshot"', '"delta"'),
+          checksum: fc.option(intToken, { nil: undefined }),
+          timestamp: fc.option(
+            fc.constantFrom(
+              '"2025-05-06T09:17:26.208075Z"',
+              '"2025-05-06T09:17:26Z"',
+              '"1969-12-31T23:59:59.5Z"',
+              '"2025-13-06T09:17:26.208075Z"',
+              '"yesterday"',
+              '12',
+            ),
+            { nil: undefined },
+          ),
+          symbol: fc.constantFrom('"ETH/USD"', '"BTC/USD"', '"XBT"', '""', '"ETH\\/USD"'),
+          books: fc.constantFrom(1, 1, 1, 2),
+          change: fc.nat(1000),
+        }),
+        (bids, asks, f) => {
+          const book: Member[] = [
+            ['symbol', f.symbol],
+            ['bids', `[${bids.join(',')}]`],
+            ['asks', `[${asks.join(',')}]`],
+          ];
+          if (f.checksum !== undefined) book.push(['checksum', f.checksum]);
+          if (f.timestamp !== undefined) book.push(['timestamp', f.timestamp]);
+          const data = object(arrange(book, f.change));
+          const raw = object([
+            ['channel', '"book"'],
+            ['type', f.type],
+            ['data', `[${Array(f.books).fill(data).join(',')}]`],
+          ]);
+          agree('kraken', raw);
+        },
+      ),
+      { numRuns: 4000 },
+    );
+  });
+
   it('Bybit order books and trades in the layout the fast path knows, and near misses', () => {
     const level = fc.tuple(decimalText, decimalText).map(([px, qty]) => `[${quoted(px)},${quoted(qty)}]`);
     const trade = fc
