@@ -378,6 +378,16 @@ struct Fixed {
   int8_t exponent = 0;
 };
 
+// A book level's value in decimalParts' form (m / 10^frac exactly): the
+// nearest double (one correctly rounded division, as fastDecimal) and the
+// fixed point parseFixed gives for the same text (every digit in the
+// mantissa, one step of exponent per fraction digit).
+[[gnu::always_inline]] inline void levelValue(uint64_t m, uint32_t frac, double& out, Fixed& fixed) {
+  out = static_cast<double>(m) / detail::kPow10Double[frac];
+  fixed.mantissa = static_cast<int64_t>(m);
+  fixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(frac));
+}
+
 inline NumStatus parseFixed(std::string_view s, bool allowNegative, Fixed& out) {
   bool negative = false;
   std::string_view body = s;
@@ -441,10 +451,7 @@ inline NumStatus parseLevelDecimal(std::string_view s, double& out, Fixed& fixed
   uint64_t m;
   uint32_t frac;
   if (detail::decimalParts(s.data(), s.data() + s.size(), m, frac, limit)) {
-    // parseFixed gives the same: every digit in the mantissa, one step of exponent per fraction digit.
-    out = static_cast<double>(m) / detail::kPow10Double[frac];
-    fixed.mantissa = static_cast<int64_t>(m);
-    fixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(frac));
+    levelValue(m, frac, out, fixed);
     return NumStatus::Ok;
   }
   return parseLevelDecimalSlow(s, out, fixed, limit);

@@ -126,9 +126,7 @@ bool plainNumber(scan::Cursor& c, double& value, Fixed& fixed) {
   if (!c.num(token) || !detail::decimalParts(token.data(), token.data() + token.size(), mantissa, fraction, c.end)) {
     return false;
   }
-  value = static_cast<double>(mantissa) / detail::kPow10Double[fraction];
-  fixed.mantissa = static_cast<int64_t>(mantissa);
-  fixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(fraction));
+  levelValue(mantissa, fraction, value, fixed);
   return true;
 }
 
