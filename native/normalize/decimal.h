@@ -174,12 +174,14 @@ inline size_t digitRun(const char*& q, const char* end, const char* limit, uint6
 // simdParts' digit gathering as a table: for n text bytes with a '.' at
 // `dot` (dot == n: none), kGather[16 * n + dot] holds the pshufb index that
 // takes the digits, right-aligns them and zeros the bytes in front, and the
-// number of digits after the '.'. simdParts computes both per text with a
-// dozen vector and scalar steps; here a pair of texts takes two loads.
-// 273 entries of 32 bytes; a venue's prices and sizes use a few of them.
+// number of digits after the '.' as the fixed-point exponent (and 10 to that
+// number). simdParts computes these per text with a dozen vector and scalar
+// steps; here a pair of texts takes two loads. 273 entries of 32 bytes; a
+// venue's prices and sizes use a few of them.
 struct alignas(32) Gather {
   std::array<int8_t, 16> index;
-  uint32_t fraction;
+  int8_t exponent;  // minus the digits after the '.'
+  double pow10;     // 10^-exponent
 };
 inline constexpr auto kGather = [] {
   std::array<Gather, 16 * 16 + 17> table{};
@@ -191,7 +193,9 @@ inline constexpr auto kGather = [] {
         const int j = i - (16 - count);  // the digit's rank, negative in front
         g.index[i] = static_cast<int8_t>(j < 0 ? -128 : j >= dot ? j + 1 : j);
       }
-      g.fraction = static_cast<uint32_t>(dot < n ? n - 1 - dot : 0);
+      const int fraction = dot < n ? n - 1 - dot : 0;
+      g.exponent = static_cast<int8_t>(-fraction);
+      g.pow10 = kPow10Double[fraction];
     }
   }
   return table;
@@ -202,10 +206,24 @@ inline constexpr auto kGather = [] {
 // calls out, where a broadcast from a one-byte constant in memory is one.
 [[gnu::always_inline]] inline __m256i splat8(char c) { return _mm256_broadcastb_epi8(_mm_cvtsi32_si128(c)); }
 
+// Where a mantissa of 2^52 or more has a bit, per 64-bit element; 2^52 as a double.
+inline constexpr uint64_t kFrom52 = ~((uint64_t{1} << 52) - 1);
+alignas(32) inline constexpr uint64_t kFrom52Bits[4] = {kFrom52, kFrom52, kFrom52, kFrom52};
+alignas(16) inline constexpr double kTwo52[2] = {0x1p52, 0x1p52};
+
+// Two decimals converted together (simdDecimalPair): each as the double
+// nearest to it and in fixed point (value = mantissa * 10^exponent exactly).
+struct DecimalPair {
+  __m128d values;     // {a, b}
+  __m128i mantissas;  // {a, b}, each below 2^52
+  int8_t aExponent, bExponent;
+};
+
 // simdParts of two texts at once: a (aLength bytes) in the low lane of raw,
-// b (bLength bytes) in the high lane, each 1..16 bytes.
-[[gnu::always_inline]] inline bool simdPartsPair(__m256i raw, unsigned aLength, unsigned bLength, uint64_t& aMantissa,
-                                                 uint64_t& bMantissa, uint32_t& aFraction, uint32_t& bFraction) {
+// b (bLength bytes) in the high lane, each 1..16 bytes. Mantissas of 2^52 and
+// more are declined (the general path takes them): below that a mantissa
+// becomes a double exactly in two vector steps, with no scalar round trip.
+[[gnu::always_inline]] inline bool simdDecimalPair(__m256i raw, unsigned aLength, unsigned bLength, DecimalPair& out) {
   const __m256i t = _mm256_sub_epi8(raw, splat8('0'));
   // Bit i (a's byte i) and bit 16 + i (b's byte i) of each mask.
   const __m256i digit = _mm256_cmpeq_epi8(_mm256_min_epu8(t, splat8(9)), t);
@@ -232,18 +250,19 @@ inline constexpr auto kGather = [] {
   const __m256i packed = _mm256_packus_epi32(quads, quads);
   const __m256i eights = _mm256_madd_epi16(
       packed, _mm256_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1, 10000, 1, 10000, 1, 10000, 1, 10000, 1));
-  // Lane k's two 8-digit halves are 32-bit elements 4k and 4k+1.
-  const __m128i low = _mm256_castsi256_si128(eights), high = _mm256_extracti128_si256(eights, 1);
-  const uint64_t am = static_cast<uint64_t>(static_cast<uint32_t>(_mm_cvtsi128_si32(low))) * 100000000 +
-                      static_cast<uint32_t>(_mm_extract_epi32(low, 1));
-  const uint64_t bm = static_cast<uint64_t>(static_cast<uint32_t>(_mm_cvtsi128_si32(high))) * 100000000 +
-                      static_cast<uint32_t>(_mm_extract_epi32(high, 1));
-  // Both at most 2^53 (one test: 2^53 itself is declined, for the general path).
-  if (((am | bm) >> 53) != 0) return false;
-  aMantissa = am;
-  bMantissa = bm;
-  aFraction = aGather.fraction;
-  bFraction = bGather.fraction;
+  // Each 64-bit element holds a lane's two 8-digit halves, high first (the
+  // pack repeats them): high * 10^8 + low is that lane's mantissa.
+  const __m256i mantissas =
+      _mm256_add_epi64(_mm256_mul_epu32(eights, _mm256_set1_epi64x(100000000)), _mm256_srli_epi64(eights, 32));
+  if (!_mm256_testz_si256(mantissas, _mm256_load_si256(reinterpret_cast<const __m256i*>(kFrom52Bits)))) return false;
+  const __m128i both = _mm256_castsi256_si128(_mm256_permute4x64_epi64(mantissas, 0b1000));  // {a, b}
+  // m < 2^52 as a double: 2^52 + m has m as its low bits exactly.
+  const __m128d two52 = _mm_load_pd(kTwo52);
+  const __m128d values = _mm_sub_pd(_mm_or_pd(_mm_castsi128_pd(both), two52), two52);
+  out.values = _mm_div_pd(values, _mm_loadh_pd(_mm_load_sd(&aGather.pow10), &bGather.pow10));
+  out.mantissas = both;
+  out.aExponent = aGather.exponent;
+  out.bExponent = bGather.exponent;
   return true;
 }
 #endif

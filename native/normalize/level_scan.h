@@ -21,17 +21,43 @@ namespace tickwire::norm::scan {
   return true;
 }
 
-// The side is a template argument and the common form's values are locals no
-// slow path takes the address of: the loop keeps them in registers, with no
-// branch on the side and no round trip through the stack per level.
+// The side is a template argument and the common form's values, the cursor
+// and the write positions are locals no slow path takes the address of: the
+// loop keeps them in registers, with no branch on the side and no round trip
+// through memory per level.
 template <bool Bid>
 bool levels(Cursor& c, Normalizer& n) {
-  return array(c, [&]() -> bool {
+  if (!c.eat('[')) return false;
+  if (c.eat(']')) return true;
+  const char* p = c.p;
+  const char* const end = c.end;
+  Normalizer::SideLevels side = n.openSide(Bid);
+  for (;;) {
     Level level;
-    if (!c.levelPair(level)) return levelSlow(c, n, Bid);
-    n.pushLevel(Bid, level.px, level.qty, level.pxFixed, level.qtyFixed);
-    return true;
-  });
+    unsigned length = 0;
+    if (side.room != 0) {
+      alignas(32) char copy[Cursor::kLevelPairReach];
+      length = Cursor::levelPairIn(end - p >= Cursor::kLevelPairReach ? p : c.paddedTail(p, copy), level);
+    }
+    if (length != 0) {
+      p += length;
+      Normalizer::pushLevel(side, Bid, level.px, level.qty, level.pxFixed, level.qtyFixed);
+    } else {
+      // Another form, or the level buffers are full: the general way, which grows them.
+      n.closeSide(Bid, side);
+      c.p = p;
+      if (!levelSlow(c, n, Bid)) return false;
+      p = c.p;
+      side = n.openSide(Bid);
+    }
+    if (p != end && *p == ',') {
+      ++p;
+      continue;
+    }
+    n.closeSide(Bid, side);
+    c.p = p;
+    return c.eat(']');
+  }
 }
 
 }  // namespace tickwire::norm::scan

@@ -215,6 +215,32 @@ class Normalizer {
     if (parseFixed(qtyText, false, qtyFixed) != NumStatus::Ok) qtyFixed.exponent = INT8_MIN;
     pushLevel(bid, px, qty, pxFixed, qtyFixed);
   }
+  // pushLevel for a scan's loop over one side's array: the three write
+  // positions held in locals (registers). Through pushLevel they are reloaded
+  // for every level, because a level's one-byte stores may alias any object.
+  struct SideLevels {
+    double* pair;      // the next {price, qty}
+    BookLevel* fixed;  // the next fixed-point level
+    size_t room;       // levels before growLevels() is needed
+  };
+  SideLevels openSide(bool bid) {
+    const size_t levels = bidLevels_ + askLevels_;
+    return {bid ? &bids_[2 * bidLevels_] : &asks_[2 * askLevels_], frameLevels_.data() + levelsStart_ + levels,
+            levelRoom_ - levels};
+  }
+  // Counts a run's pushes; pushLevel may be used again after this.
+  void closeSide(bool bid, const SideLevels& side) {
+    (bid ? bidLevels_ : askLevels_) = levelRoom_ - side.room - (bid ? askLevels_ : bidLevels_);
+  }
+  [[gnu::always_inline]] static void pushLevel(SideLevels& side, bool bid, double px, double qty, const Fixed& pxFixed,
+                                               const Fixed& qtyFixed) {
+    side.pair[0] = px;
+    side.pair[1] = qty;
+    side.pair += 2;
+    *side.fixed++ = BookLevel{bid, pxFixed, qtyFixed};
+    --side.room;
+  }
+
   // Forgets the levels pushed since the last emitBook (or the frame's start).
   void clearLevels() {
     bidLevels_ = 0;

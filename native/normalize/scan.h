@@ -328,28 +328,22 @@ struct Cursor {
   // size's digits (its 16-byte load starts at most 21 bytes in).
   static constexpr ptrdiff_t kLevelPairReach = 40;
 
-  // A book level `["price","size"]` (venues' most repeated text), both
-  // decimals in decimalParts' form: the structure found from one 32-byte
-  // load, and both numbers converted together, one per 128-bit lane (the
-  // byte shuffles and multiply-adds of simdParts work within lanes).
-  [[gnu::always_inline]] bool levelPair(Level& level) {
-    alignas(32) char copy[kLevelPairReach];
-    const unsigned length = levelPairIn(end - p >= kLevelPairReach ? p : paddedTail(copy), level);
-    p += length;
-    return length != 0;
-  }
   // The last level of a frame (Binance's `"a":[…]}`) has fewer than
   // kLevelPairReach bytes after it, and nothing past the frame may be read:
   // a zero-padded copy (a zero is no quote and no digit, so a level found in
   // the copy lies within the frame). Out of line, and the level itself is
   // not passed: the common path keeps it in registers.
-  [[gnu::noinline]] const char* paddedTail(char (&copy)[kLevelPairReach]) const {
+  [[gnu::noinline]] const char* paddedTail(const char* from, char (&copy)[kLevelPairReach]) const {
     std::memset(copy, 0, sizeof copy);
-    std::memcpy(copy, p, static_cast<size_t>(end - p));
+    std::memcpy(copy, from, static_cast<size_t>(end - from));
     return copy;
   }
-  // levelPair on the kLevelPairReach bytes readable from `at`: the level's
-  // length, or 0 when it is not in this form.
+  // A book level `["price","size"]` (venues' most repeated text) in the
+  // kLevelPairReach bytes readable from `at`, both decimals in decimalParts'
+  // form: the structure found from one 32-byte load, and both numbers
+  // converted together, one per 128-bit lane (the byte shuffles and
+  // multiply-adds of simdParts work within lanes). The level's length, or 0
+  // when it is not in this form (levels() in level_scan.h drives it).
   [[gnu::always_inline]] static unsigned levelPairIn(const char* at, Level& level) {
 #if defined(__AVX2__) && defined(__BMI__) && defined(__BMI2__)
     // Two bytes of structure per compare: `["`, `,"` after the price, `"]` at
@@ -370,19 +364,14 @@ struct Cursor {
     const char* const qtyText = at + pxEnd + 3;  // qtyText + 16 <= at + 37
     const __m256i raw = _mm256_setr_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pxText)),
                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(qtyText)));
-    uint64_t pxMantissa, qtyMantissa;
-    uint32_t pxFraction, qtyFraction;
-    if (!detail::simdPartsPair(raw, pxLength, qtyLength, pxMantissa, qtyMantissa, pxFraction, qtyFraction)) {
-      return 0;
-    }
-    // levelValue() of each, written out: the two divisions side by side pair
-    // into one vdivpd (two levelValue calls cost ~1 instruction a level more).
-    level.px = static_cast<double>(pxMantissa) / detail::kPow10Double[pxFraction];
-    level.qty = static_cast<double>(qtyMantissa) / detail::kPow10Double[qtyFraction];
-    level.pxFixed.mantissa = static_cast<int64_t>(pxMantissa);
-    level.pxFixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(pxFraction));
-    level.qtyFixed.mantissa = static_cast<int64_t>(qtyMantissa);
-    level.qtyFixed.exponent = static_cast<int8_t>(-static_cast<int32_t>(qtyFraction));
+    detail::DecimalPair pair;
+    if (!detail::simdDecimalPair(raw, pxLength, qtyLength, pair)) return 0;
+    static_assert(offsetof(Level, qty) == offsetof(Level, px) + sizeof(double));
+    _mm_storeu_pd(&level.px, pair.values);  // px, then qty
+    level.pxFixed.mantissa = _mm_cvtsi128_si64(pair.mantissas);
+    level.pxFixed.exponent = pair.aExponent;
+    level.qtyFixed.mantissa = _mm_extract_epi64(pair.mantissas, 1);
+    level.qtyFixed.exponent = pair.bExponent;
     return qtyEnd + 2;
 #else
     (void)at, (void)level;

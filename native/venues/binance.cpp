@@ -331,14 +331,10 @@ template <char X, char Y>
   const auto yQuotes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(yRaw, _mm_set1_epi8('"'))));
   const unsigned yLength = _tzcnt_u32(yQuotes);
   if (yLength - 1 > 15) return false;
-  uint64_t xMantissa, yMantissa;
-  uint32_t xFraction, yFraction;
-  if (!detail::simdPartsPair(_mm256_setr_m128i(xRaw, yRaw), xLength, yLength, xMantissa, yMantissa, xFraction,
-                             yFraction)) {
-    return false;
-  }
-  x = static_cast<double>(xMantissa) / detail::kPow10Double[xFraction];
-  y = static_cast<double>(yMantissa) / detail::kPow10Double[yFraction];
+  detail::DecimalPair pair;
+  if (!detail::simdDecimalPair(_mm256_setr_m128i(xRaw, yRaw), xLength, yLength, pair)) return false;
+  x = _mm_cvtsd_f64(pair.values);
+  y = _mm_cvtsd_f64(_mm_unpackhi_pd(pair.values, pair.values));
   c.p = yText + yLength + 1;
   return true;
 #else

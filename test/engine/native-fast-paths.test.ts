@@ -34,6 +34,19 @@ const decimalText = fc.oneof(
     weight: 1,
     arbitrary: fc.constantFrom('', '.', '.5', '5.', '1e5', '1E-3', '-1', '+1', ' 1', '1 ', '0x10', 'NaN', '1.2.3'),
   },
+  // Mantissas either side of 2^52 (the paired converter hands 2^52 and up over) and of 2^53.
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '4503599627370495',
+      '4503599627370496',
+      '450359962737049.7',
+      '0.4503599627370495',
+      '9007199254740992',
+      '9007199254740993',
+      '900719925474099.3',
+    ),
+  },
   {
     weight: 1,
     arbitrary: fc.tuple(digits(1, 8), fc.constantFrom('e', 'E', '-', '"', '\\\\', 'x')).map(([d, c]) => d + c),
