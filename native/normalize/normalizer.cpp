@@ -636,6 +636,46 @@ Verdict Normalizer::symbolSlow(SymbolRule rule, std::string_view raw, uint32_t& 
   return Verdict::Ok;
 }
 
+namespace {
+
+// n levels of {px, qty} by 32-byte moves, the last one overlapping: for the
+// few levels of a usual book update the library memcpy call cost more than
+// the copy.
+[[gnu::always_inline]] inline void copyLevels(uint8_t* dst, const double* src, size_t n) {
+  const size_t bytes = n * records::kLevelBytes;
+  const auto move = [&](size_t at, auto chunk) {
+    std::memcpy(&chunk, reinterpret_cast<const uint8_t*>(src) + at, sizeof chunk);
+    std::memcpy(dst + at, &chunk, sizeof chunk);
+  };
+  struct Chunk32 {
+    unsigned char b[32];
+  };
+  struct Chunk16 {
+    unsigned char b[16];
+  };
+  if (bytes > 256) {
+    std::memcpy(dst, src, bytes);
+  } else if (bytes >= 32) {
+    for (size_t at = 0; at + 32 < bytes; at += 32) move(at, Chunk32{});
+    move(bytes - 32, Chunk32{});
+  } else if (bytes != 0) {
+    move(0, Chunk16{});
+  }
+}
+
+// Converts to what `build` returns: emplace_back(BuiltBy{…}) builds the
+// element straight in the vector (a prvalue, no copy), where push_back of a
+// temporary builds it on the stack and copies it.
+template <typename F>
+struct BuiltBy {
+  F build;
+  operator decltype(build())() const { return build(); }
+};
+template <typename F>
+BuiltBy(F) -> BuiltBy<F>;
+
+}  // namespace
+
 Verdict Normalizer::emitBook(uint32_t symbol, int64_t ts, bool snapshot, const Opt<int64_t>& seq,
                              const Opt<int64_t>& prevSeq, const Opt<int64_t>& checksum) {
   if (failed()) return Verdict::Ok;
@@ -647,18 +687,30 @@ Verdict Normalizer::emitBook(uint32_t symbol, int64_t ts, bool snapshot, const O
   if (seq.present) flags |= records::kBookHasSeq;
   if (prevSeq.present) flags |= records::kBookHasPrevSeq;
   if (checksum.present) flags |= records::kBookHasChecksum;
-  const records::BookHeader h{
-      ts, seq.value, prevSeq.value, checksum.value, static_cast<uint32_t>(bidCount), static_cast<uint32_t>(askCount)};
   Verdict verdict;
   uint8_t* dst = append(records::kBook, symbol, flags, static_cast<uint32_t>(bytes), verdict);
   if (dst == nullptr) return verdict;
-  std::memcpy(dst, &h, sizeof h);
-  dst += sizeof h;
-  if (bidCount != 0) std::memcpy(dst, bids_.data(), bidCount * records::kLevelBytes);
-  dst += bidCount * records::kLevelBytes;
-  if (askCount != 0) std::memcpy(dst, asks_.data(), askCount * records::kLevelBytes);
-  frameBooks_.push_back(PendingBook{symbol, ts, snapshot, seq, prevSeq, checksum, static_cast<uint32_t>(levelsStart_),
-                                    static_cast<uint32_t>(bidCount), static_cast<uint32_t>(askCount)});
+  // Field by field: a header built on the stack first costs a copy.
+  ring::storePlain(dst + offsetof(records::BookHeader, ts), ts);
+  ring::storePlain(dst + offsetof(records::BookHeader, seq), seq.value);
+  ring::storePlain(dst + offsetof(records::BookHeader, prevSeq), prevSeq.value);
+  ring::storePlain(dst + offsetof(records::BookHeader, checksum), checksum.value);
+  ring::storePlain(dst + offsetof(records::BookHeader, bidCount), static_cast<uint32_t>(bidCount));
+  ring::storePlain(dst + offsetof(records::BookHeader, askCount), static_cast<uint32_t>(askCount));
+  dst += sizeof(records::BookHeader);
+  copyLevels(dst, bids_.data(), bidCount);
+  copyLevels(dst + bidCount * records::kLevelBytes, asks_.data(), askCount);
+  frameBooks_.emplace_back(BuiltBy{[&] {
+    return PendingBook{symbol,
+                       ts,
+                       snapshot,
+                       seq,
+                       prevSeq,
+                       checksum,
+                       static_cast<uint32_t>(levelsStart_),
+                       static_cast<uint32_t>(bidCount),
+                       static_cast<uint32_t>(askCount)};
+  }});
   // The levels are consumed: the next book of the frame starts from none.
   levelsStart_ += bidLevels_ + askLevels_;
   bidLevels_ = 0;

@@ -1,5 +1,6 @@
 // Bybit v5 public (`bybit`). Spot and linear send the same `BTCUSDT`: the
 // connection's market (input record flags), not the frame, decides -PERP.
+#include <algorithm>
 #include <new>
 
 #include "normalize/fields.h"
@@ -190,16 +191,17 @@ bool scanTrade(scan::Cursor& c, TradeFields& t) {
   return ok && hasS && hasP && hasV && hasI && hasSide && hasT;
 }
 
-// The book event of a scanned frame; false: let the general path decide.
-bool emitBook(Normalizer& n, const BookData& book, std::string_view type, int64_t ms, bool msPlain, Verdict& verdict) {
+// The book event of a scanned frame (of type snapshot or delta, its "u" a
+// plain integer); false: let the general path decide.
+[[gnu::always_inline]] inline bool emitBook(Normalizer& n, std::string_view symbol, int64_t u, bool snapshot,
+                                            int64_t ms, bool msPlain, Verdict& verdict) {
   int64_t us;
-  const bool snapshot = type == "snapshot";
-  if ((!snapshot && type != "delta") || !scan::msValue(ms, msPlain, us) || !book.uPlain) return false;
+  if (!scan::msValue(ms, msPlain, us)) return false;
   Opt<int64_t> seq;
-  seq.set(book.uValue);
+  seq.set(u);
   const Opt<int64_t> none;
   uint32_t sym = 0;
-  verdict = n.symbol(rule(n), book.s, sym);
+  verdict = n.symbol(rule(n), symbol, sym);
   if (verdict == Verdict::Ok) verdict = n.emitBook(sym, us, snapshot, seq, none, none);
   return true;
 }
@@ -281,7 +283,9 @@ bool keyScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
   if (!scanned || !c.atEnd() || kind == kNone) return false;
   if (kind == kBook) {
     if (!hasType || (!hasCts && !hasTs) || !book.hasS || !book.hasB || !book.hasA || !book.hasU) return false;
-    return emitBook(n, book, type, hasCts ? ctsMs : tsMs, hasCts ? ctsPlain : tsPlain, verdict);
+    const bool snapshot = type == "snapshot";
+    if ((!snapshot && type != "delta") || !book.uPlain) return false;
+    return emitBook(n, book.s, book.uValue, snapshot, hasCts ? ctsMs : tsMs, hasCts ? ctsPlain : tsPlain, verdict);
   }
   return emitTrades(n, trades, tradeCount, verdict);
 }
@@ -303,95 +307,6 @@ bool tradeLayout(scan::Cursor& c, TradeFields& t) {
   if (c.lit(",\"RPI\":") && !c.boolean(ignoredBool)) return false;
   if (c.lit(",\"seq\":") && !c.plainInt(ignored, ignoredValue)) return false;
   return c.eat('}');
-}
-
-// {"topic","type","ts","data"[,"cts"]} with data {"s","b","a","u"[,"seq"]}
-// for books, or an array of trades: the order Bybit sends, read straight
-// through. False (levels possibly pushed): the frame is not in this layout.
-bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
-  scan::Cursor c{text, text + length, text};
-  std::string_view topic, type, token;
-  int64_t tsMs, ignoredValue;
-  bool tsPlain;
-  if (!c.lit("{\"topic\":") || !c.str(topic) || !c.lit(",\"type\":") || !c.str(type) || !c.lit(",\"ts\":") ||
-      !c.intToken(token, tsMs, tsPlain) || !c.lit(",\"data\":")) {
-    return false;
-  }
-  if (scan::startsWith(topic, "orderbook.")) {
-    BookData book;
-    if (!c.lit("{\"s\":") || !c.str(book.s) || !c.lit(",\"b\":") || !scan::levels<true>(c, n) || !c.lit(",\"a\":") ||
-        !scan::levels<false>(c, n) || !c.lit(",\"u\":") || !c.intToken(book.u, book.uValue, book.uPlain)) {
-      return false;
-    }
-    if (c.lit(",\"seq\":") && !c.plainInt(token, ignoredValue)) return false;
-    if (!c.eat('}')) return false;
-    if (c.lit(",\"cts\":") && !c.intToken(token, tsMs, tsPlain)) return false;  // cts is the time when sent
-    if (!c.eat('}') || !c.atEnd()) return false;
-    return emitBook(n, book, type, tsMs, tsPlain, verdict);
-  }
-  if (!scan::startsWith(topic, "publicTrade.")) return false;
-  TradeSlots slots;
-  TradeFields* const trades = slots.at;
-  size_t count = 0;
-  const bool ok = scan::array(c, [&]() -> bool {
-    if (count == kMaxScannedTrades) return false;
-    const scan::Cursor start = c;
-    if (tradeLayout(c, *new (&trades[count]) TradeFields{})) return ++count, true;
-    c = start;
-    return scanTrade(c, *new (&trades[count++]) TradeFields{});
-  });
-  if (!ok || !c.eat('}') || !c.atEnd()) return false;
-  return emitTrades(n, trades, count, verdict);
-}
-
-// ---- publicTrade in Bybit's own layout, read as literals and values ----
-//
-// {"topic":"publicTrade.SYM","type":"snapshot","ts":…,"data":[trade, …]}
-// with each trade {"T","s","S","v","p","L","i","BT"[,"RPI"][,"seq"]}. The
-// keys and the fixed values around them are compared as wide literals, and
-// each value is read only as far as the general path needs it: T, v, p and i
-// converted, s, S, L, BT, RPI, seq and the frame's ts only checked. Anything
-// else is declined (layoutScan and keyScan then try their wider forms).
-
-// A trade read by tradeFrame, checked and converted: ready to emit. Trivial
-// to construct, so a frame's array of them costs nothing until filled.
-struct LayoutTrade {
-  int64_t ts;
-  double price, size;
-  const char* id;
-  size_t idLength;
-  bool sell;
-};
-
-// The 8 bytes at q with those at or past `end` read as zeros: one load, also
-// for the frame's last bytes (the 8 before `end`, shifted down; the frame is
-// longer than 8 bytes wherever this is called).
-uint64_t load8Before(const char* q, const char* end) {
-  uint64_t w;
-  const auto left = static_cast<size_t>(end - q);
-  if (left >= 8) {
-    std::memcpy(&w, q, 8);
-    return w;
-  }
-  std::memcpy(&w, end - 8, 8);
-  return (w >> (8 * (7 - left))) >> 8;  // in two steps: a shift by 64 is undefined
-}
-
-// A plain integer whose value the general path never reads (the frame's ts,
-// a trade's seq): 1 to 15 digits (longer ones declined, as plainInt does), no
-// leading zero. What follows it is the caller's next literal, so a fraction or
-// an exponent is declined there.
-bool skipPlainInt(scan::Cursor& c) {
-  const char* q = c.p;
-  unsigned run;
-  do {
-    run = detail::leadingDigits(load8Before(q, c.end));
-    q += run;
-  } while (run == 8);
-  const auto digits = static_cast<size_t>(q - c.p);
-  if (digits == 0 || digits > 15 || (*c.p == '0' && digits > 1)) return false;
-  c.p = q;
-  return true;
 }
 
 // The string ends at q (its first byte that is a quote, backslash or control
@@ -424,6 +339,138 @@ bool closeStringAt(scan::Cursor& c, const char* text, const char* q, std::string
 [[gnu::always_inline]] inline bool quotedString(scan::Cursor& c, std::string_view& out) {
   return c.eat('"') && stringRest(c, out);
 }
+
+// The 8 bytes at q with those at or past `end` read as zeros: one load, also
+// for the frame's last bytes (the 8 before `end`, shifted down; the frame is
+// longer than 8 bytes wherever this is called).
+uint64_t load8Before(const char* q, const char* end) {
+  uint64_t w;
+  const auto left = static_cast<size_t>(end - q);
+  if (left >= 8) {
+    std::memcpy(&w, q, 8);
+    return w;
+  }
+  std::memcpy(&w, end - 8, 8);
+  return (w >> (8 * (7 - left))) >> 8;  // in two steps: a shift by 64 is undefined
+}
+
+// A plain integer whose value the general path never reads (the frame's ts,
+// a trade's seq): 1 to 15 digits (longer ones declined, as plainInt does), no
+// leading zero. What follows it is the caller's next literal, so a fraction or
+// an exponent is declined there.
+[[gnu::always_inline]] inline bool skipPlainInt(scan::Cursor& c) {
+  const char* q = c.p;
+  unsigned run;
+  do {
+    run = detail::leadingDigits(load8Before(q, c.end));
+    q += run;
+  } while (run == 8);
+  const auto digits = static_cast<size_t>(q - c.p);
+  if (digits == 0 || digits > 15 || (*c.p == '0' && digits > 1)) return false;
+  c.p = q;
+  return true;
+}
+
+// The frame's last value, `<digits>}`: the plain integer plainInt takes
+// (its next byte, the brace, is no fraction or exponent), read by loads that
+// end at the brace rather than from plainInt's zero-padded copy of the tail.
+[[gnu::always_inline]] inline bool plainIntToEnd(scan::Cursor& c, int64_t& value) {
+  const char* const brace = c.end - 1;
+  if (c.p >= brace || *brace != '}' || brace - c.begin < 8) return false;
+  const auto n = static_cast<unsigned>(std::min<ptrdiff_t>(brace - c.p, 16));
+  if (n > 15 || (*c.p == '0' && n > 1)) return false;
+  uint64_t last;  // the 8 bytes before the brace, the digits' last ones
+  std::memcpy(&last, brace - 8, 8);
+  if (n <= 8) {
+    last = (last >> (8 * (8 - n)));  // the digits moved to the front
+    if (detail::leadingDigits(last) < n) return false;
+    value = static_cast<int64_t>(detail::digitsValue(last, n));
+  } else {
+    uint64_t first;
+    std::memcpy(&first, c.p, 8);
+    if (detail::leadingDigits(first) < n - 8 || detail::leadingDigits(last) < 8) return false;
+    value = static_cast<int64_t>(detail::digitsValue(first, n - 8) * 100000000 + detail::digitsValue(last, 8));
+  }
+  c.p = c.end;
+  return true;
+}
+
+// An orderbook frame in Bybit's layout, from the topic's text after
+// "orderbook." on: the type and the data's keys are compared as literals (a
+// type other than snapshot or delta is declined, as emitBook would). False
+// (levels possibly pushed): the frame is not in this layout.
+bool bookLayout(Normalizer& n, scan::Cursor& c, Verdict& verdict) {
+  std::string_view ignored, symbol;
+  int64_t ms, u;
+  bool snapshot = false;
+  if (!stringRest(c, ignored)) return false;
+  if (!c.lit(",\"type\":\"delta\",\"ts\":")) {
+    if (!c.lit(",\"type\":\"snapshot\",\"ts\":")) return false;
+    snapshot = true;
+  }
+  // "ts" is converted only if there is no "cts" (a ts in any other form declines).
+  const char* const ts = c.p;
+  if (!skipPlainInt(c)) return false;
+  const std::string_view tsToken(ts, static_cast<size_t>(c.p - ts));
+  // A "u" that is no plain integer is declined (emitBook needs its value).
+  if (!c.lit(",\"data\":{\"s\":\"") || !stringRest(c, symbol) || !c.lit(",\"b\":") || !scan::levels<true>(c, n) ||
+      !c.lit(",\"a\":") || !scan::levels<false>(c, n) || !c.lit(",\"u\":") || !c.plainInt(ignored, u)) {
+    return false;
+  }
+  if (c.lit(",\"seq\":") && !skipPlainInt(c)) return false;
+  if (c.lit("},\"cts\":")) {  // cts is the time when sent
+    if (!plainIntToEnd(c, ms)) return false;
+  } else if (!c.lit("}}") || !c.atEnd() || !scan::plainToken(tsToken, c.end, ms)) {
+    return false;
+  }
+  return emitBook(n, symbol, u, snapshot, ms, true, verdict);
+}
+
+// {"topic","type","ts","data"[,"cts"]} with data {"s","b","a","u"[,"seq"]}
+// for books, or an array of trades: the order Bybit sends, read straight
+// through. False (levels possibly pushed): the frame is not in this layout.
+bool layoutScan(Normalizer& n, const char* text, size_t length, Verdict& verdict) {
+  scan::Cursor c{text, text + length, text};
+  if (c.lit("{\"topic\":\"orderbook.")) return bookLayout(n, c, verdict);
+  std::string_view topic, type, token;
+  int64_t tsMs;
+  bool tsPlain;
+  if (!c.lit("{\"topic\":") || !c.str(topic) || !c.lit(",\"type\":") || !c.str(type) || !c.lit(",\"ts\":") ||
+      !c.intToken(token, tsMs, tsPlain) || !c.lit(",\"data\":") || !scan::startsWith(topic, "publicTrade.")) {
+    return false;
+  }
+  TradeSlots slots;
+  TradeFields* const trades = slots.at;
+  size_t count = 0;
+  const bool ok = scan::array(c, [&]() -> bool {
+    if (count == kMaxScannedTrades) return false;
+    const scan::Cursor start = c;
+    if (tradeLayout(c, *new (&trades[count]) TradeFields{})) return ++count, true;
+    c = start;
+    return scanTrade(c, *new (&trades[count++]) TradeFields{});
+  });
+  if (!ok || !c.eat('}') || !c.atEnd()) return false;
+  return emitTrades(n, trades, count, verdict);
+}
+
+// ---- publicTrade in Bybit's own layout, read as literals and values ----
+//
+// {"topic":"publicTrade.SYM","type":"snapshot","ts":…,"data":[trade, …]}
+// with each trade {"T","s","S","v","p","L","i","BT"[,"RPI"][,"seq"]}. The
+// keys and the fixed values around them are compared as wide literals, and
+// each value is read only as far as the general path needs it: T, v, p and i
+// converted, s, S, L, BT, RPI, seq and the frame's ts only checked. Anything
+// else is declined (layoutScan and keyScan then try their wider forms).
+
+// A trade read by tradeFrame, checked and converted: ready to emit. Trivial
+// to construct, so a frame's array of them costs nothing until filled.
+struct LayoutTrade {
+  int64_t ts;
+  double price, size;
+  const char* id;
+  size_t idLength;
+  bool sell;
+};
 
 // The n bytes at `a` equal those at `b` (both readable for at least 8 bytes
 // and for n). Overlapping 8-byte loads for the usual symbol lengths, no
