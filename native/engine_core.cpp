@@ -82,8 +82,10 @@ inline bool EngineCore::process(const ring::RecordView& record, uint64_t& record
   }
 }
 
-void EngineCore::bookToSignals(uint16_t venue, uint32_t symbol, int64_t ts, int64_t recvUs, const book::BookSync* known,
-                               bool wasValid, book::Verdict verdict) {
+// Out of line: applyBooks() then keeps the registers and stack frame of the
+// book stage alone, with or without signals.
+[[gnu::noinline]] void EngineCore::bookToSignals(uint16_t venue, uint32_t symbol, int64_t ts, int64_t recvUs,
+                                                 const book::BookSync* known, bool wasValid, book::Verdict verdict) {
   // A BookSync never moves (the manager holds it by unique_ptr): only a new book needs the lookup.
   const book::BookSync& sync = known != nullptr ? *known : *books_->find(venue, symbol);
   const bool valid = sync.state() == book::BookState::Valid;
@@ -150,12 +152,12 @@ void EngineCore::applyBooks(uint16_t venue, int64_t recvUs) {
   for (const norm::Normalizer::PendingBook& pending : normalizer_->frameBooks()) {
     // Every field given: nothing is zeroed first.
     const book::BookUpdate update{.snapshot = pending.snapshot,
-                                  .hasSeq = pending.seq.present,
-                                  .hasPrevSeq = pending.prevSeq.present,
-                                  .hasChecksum = pending.checksum.present,
                                   .seq = pending.seq.value,
+                                  .hasSeq = pending.seq.present,
                                   .prevSeq = pending.prevSeq.value,
+                                  .hasPrevSeq = pending.prevSeq.present,
                                   .checksum = pending.checksum.value,
+                                  .hasChecksum = pending.checksum.present,
                                   .levels = levels + pending.firstLevel,
                                   .count = pending.bidCount + pending.askCount};
     const int64_t ts = pending.ts == records::kNullTs ? recvUs : pending.ts;

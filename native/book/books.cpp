@@ -46,10 +46,14 @@ constexpr uint32_t kVenueSlots = 8;
 
 BookManager::Entry& BookManager::entry(uint16_t venue, uint32_t symbol) {
   const size_t key = static_cast<size_t>(symbol) * kVenueSlots + (venue & (kVenueSlots - 1));
-  if (key < slotOf_.size() && slotOf_[key] != 0) [[likely]] {
-    return entries_[slotOf_[key] - 1];
+  // A feed updates one instrument's book many times in a row.
+  if (key == lastKey_) [[likely]] {
+    return *lastEntry_;
   }
-  return add(venue, symbol);
+  Entry& e = key < slotOf_.size() && slotOf_[key] != 0 ? entries_[slotOf_[key] - 1] : add(venue, symbol);
+  lastKey_ = key;
+  lastEntry_ = &e;
+  return e;
 }
 
 // Out of line: once per instrument, and its allocation would otherwise weigh

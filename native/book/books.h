@@ -60,6 +60,10 @@ class BookManager {
   BookConfig config_;
   std::vector<Entry> entries_;    // index = slot
   std::vector<uint32_t> slotOf_;  // (symbol * 8 + venue) → slot + 1
+  // entry()'s last key and entry: entries_ moves only in add(), which entry()
+  // calls before it sets them.
+  size_t lastKey_ = SIZE_MAX;
+  Entry* lastEntry_ = nullptr;
   uint64_t gaps_ = 0;
   uint64_t checksumFailures_ = 0;
   uint64_t resyncs_ = 0;

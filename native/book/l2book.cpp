@@ -109,8 +109,8 @@ template <bool kBids>
   // A batch's levels of one side usually come best first and often adjacent
   // (a venue's changed levels near the top): the guess then holds px, and as
   // prices are unique, that is px's level. Checked with one compare.
-  if (next >= 0 && data[next] == px) {
-    if (qty != 0) {
+  if (next >= 0 && data[next] == px) [[likely]] {
+    if (qty != 0) [[likely]] {
       qty_[kPad + next] = qty;
     } else {
       erase(static_cast<size_t>(next));  // levels below next keep their index
@@ -300,18 +300,26 @@ ApplyStatus L2Book::apply(const norm::BookLevel* levels, size_t count) {
 
 ApplyStatus L2Book::load(const norm::BookLevel* levels, size_t count) {
   clear();
-  // The scales apply() would end at: the finest decimals given (each level is
-  // first checked as apply() would check it).
+  // The scales apply() would end at: the finest decimals given. A level apply()
+  // would reject has finer ones than kMaxScale (INT8_MIN, no fixed-point form,
+  // included): then the scales are set again as apply() would leave them, up
+  // to the level before it.
+  int32_t pxExp = 0, qtyExp = 0;
   for (size_t i = 0; i < count; ++i) {
-    for (const norm::Fixed* v : {&levels[i].px, &levels[i].qty}) {
-      if (v->exponent == INT8_MIN || -static_cast<int32_t>(v->exponent) > kMaxScale) return ApplyStatus::Overflow;
-    }
-    pxScale_ = std::max<int32_t>(pxScale_, -levels[i].px.exponent);
-    qtyScale_ = std::max<int32_t>(qtyScale_, -levels[i].qty.exponent);
+    pxExp = std::min<int32_t>(pxExp, levels[i].px.exponent);
+    qtyExp = std::min<int32_t>(qtyExp, levels[i].qty.exponent);
   }
+  if (pxExp < -kMaxScale || qtyExp < -kMaxScale) [[unlikely]] {
+    for (size_t i = 0; i < count && levels[i].px.exponent >= -kMaxScale && levels[i].qty.exponent >= -kMaxScale; ++i) {
+      pxScale_ = std::max<int32_t>(pxScale_, -levels[i].px.exponent);
+      qtyScale_ = std::max<int32_t>(qtyScale_, -levels[i].qty.exponent);
+    }
+    return ApplyStatus::Overflow;
+  }
+  pxScale_ = -pxExp;
+  qtyScale_ = -qtyExp;
   loadBids_.clear();
   loadAsks_.clear();
-  const int8_t pxExp = static_cast<int8_t>(-pxScale_), qtyExp = static_cast<int8_t>(-qtyScale_);
   for (size_t i = 0; i < count; ++i) {
     // A value already at the book's scale is its units (toUnits() would multiply by 1).
     int64_t p = levels[i].px.mantissa, q = levels[i].qty.mantissa;

@@ -40,6 +40,9 @@ class BookSide {
   }
   size_t size() const { return px_.size() - kPad; }
   bool empty() const { return px_.size() == kPad; }
+  // The best price, or when empty a sentinel worse than any price: a test
+  // against it needs no emptiness check first.
+  int64_t bestOrSentinel() const { return px_.back(); }
   // i = 0 is the best level.
   Level at(size_t i) const {
     const size_t k = px_.size() - 1 - i;
@@ -108,7 +111,9 @@ class L2Book {
   const BookSide& asks() const { return asks_; }
   int32_t pxScale() const { return pxScale_; }
   int32_t qtyScale() const { return qtyScale_; }
-  bool crossed() const { return !bids_.empty() && !asks_.empty() && bids_.at(0).px >= asks_.at(0).px; }
+  // The compare first, as it is usually false; an empty side's sentinel makes
+  // it false too but against an extreme price, which the emptiness tests settle.
+  bool crossed() const { return bids_.bestOrSentinel() >= asks_.bestOrSentinel() && !bids_.empty() && !asks_.empty(); }
 
   double toPrice(int64_t units) const;
   double toQty(int64_t units) const;

@@ -35,14 +35,17 @@ const char* stateName(BookState s);
 // {bid, px, qty}: the normalizer's fixed-point level, applied as it is.
 using LevelUpdate = norm::BookLevel;
 
+// Each flag follows its value, as in the normalizer's PendingBook: the engine
+// then copies one into the other field by field, without packing the flags
+// into one word first.
 struct BookUpdate {
   bool snapshot = false;
-  bool hasSeq = false;
-  bool hasPrevSeq = false;
-  bool hasChecksum = false;
   int64_t seq = 0;
+  bool hasSeq = false;
   int64_t prevSeq = 0;
+  bool hasPrevSeq = false;
   int64_t checksum = 0;
+  bool hasChecksum = false;
   const LevelUpdate* levels = nullptr;
   uint32_t count = 0;
 };
