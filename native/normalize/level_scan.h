@@ -10,7 +10,7 @@
 
 namespace tickwire::norm::scan {
 
-// A level in any form but levelPair's: each string read on its own.
+// A level in any form but levelPairIn's: each string read on its own.
 [[gnu::noinline]] inline bool levelSlow(Cursor& c, Normalizer& n, bool bid) {
   double px, qty;
   Fixed pxFixed, qtyFixed;

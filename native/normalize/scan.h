@@ -78,7 +78,7 @@ alignas(32) inline constexpr unsigned char kTailShuffle[32] = {
 }
 #endif
 
-// A book level as levelPair reads it: both values as doubles and in fixed point.
+// A book level as levelPairIn reads it: both values as doubles and in fixed point.
 struct Level {
   double px, qty;
   Fixed pxFixed, qtyFixed;
